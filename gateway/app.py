@@ -1,0 +1,51 @@
+"""create_app(): the FastAPI application with the routers of enabled channels."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+
+from gateway import tasks  # noqa: F401  (registers every job)
+from gateway.config import Settings, get_settings
+from gateway.jobs import redispatch_pending
+from gateway.limits import BodySizeLimit
+from gateway.online.endpoints import router as online_router
+from gateway.runtime import Runtime, build_runtime
+from gateway.store.models import Channel
+
+# Each channel adapter declares its own router; settings choose which are mounted.
+CHANNEL_ROUTERS: dict[Channel, APIRouter] = {
+    Channel.ONLINE: online_router,
+}
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else get_settings())
+    owns_runtime = runtime is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime or build_runtime(settings)
+        redispatch_pending(app.state.runtime)
+        yield
+        if owns_runtime:
+            app.state.runtime.close()
+
+    app = FastAPI(title="Porte-voix", version="0.1.0", lifespan=lifespan)
+    if runtime is not None:
+        app.state.runtime = runtime
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    for channel, router in CHANNEL_ROUTERS.items():
+        if channel.value in settings.channels:
+            app.include_router(router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        with app.state.runtime.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,238 @@
+"""The `portevoix` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from gateway import audit
+from gateway.config import Settings, get_settings
+from gateway.consultations import repository as consultations
+from gateway.consultations.loader import load_definition
+from gateway.errors import PortevoixError
+from gateway.online.tokens import create_token
+from gateway.results import export as exports
+from gateway.results.tally import Tally, tally
+from gateway.runtime import Runtime, build_runtime
+from gateway.store.migrate import upgrade
+from gateway.store.session import transaction
+
+app = typer.Typer(help="Porte-voix: one store for every way residents take part.", no_args_is_help=True)
+consultation_app = typer.Typer(help="Define consultations.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for online participation.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit journal.", no_args_is_help=True)
+app.add_typer(consultation_app, name="consultation")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _runtime() -> Runtime:
+    return build_runtime(get_settings(), dispatch=False)
+
+
+@app.command()
+def init() -> None:
+    """Create the data directory and bring the store to the latest schema."""
+    settings = get_settings()
+    _init_store(settings)
+    typer.echo(f"store ready: {_safe_url(settings)}")
+
+
+def _init_store(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    runtime = build_runtime(settings, dispatch=False)
+    try:
+        upgrade(runtime.engine)
+    finally:
+        runtime.close()
+
+
+def _safe_url(settings: Settings) -> str:
+    url = settings.sqlalchemy_url
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+@consultation_app.command("load")
+def consultation_load(file: Path) -> None:
+    """Validate a definition file and load it (a new version if it changed)."""
+    definition = load_definition(file)
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        consultation, changed = consultations.save_definition(session, definition, str(file))
+        version = consultation.version
+    state = f"loaded as version {version}" if changed else f"unchanged (version {version})"
+    typer.echo(f"{definition.code}: {state}")
+
+
+@consultation_app.command("list")
+def consultation_list() -> None:
+    """List the consultations in the store."""
+    runtime = _runtime()
+    with runtime.sessions() as session:
+        rows = consultations.list_all(session)
+        if not rows:
+            typer.echo("no consultation yet: portevoix consultation load FILE")
+        for row in rows:
+            definition = consultations.definition_of(row)
+            typer.echo(
+                f"{row.code:<12} {row.kind:<13} v{row.version:<3} "
+                f"{definition.opens_at:%Y-%m-%d} → {definition.closes_at:%Y-%m-%d}  "
+                f"{definition.title.fr}"
+            )
+
+
+@app.command()
+def results(
+    code: str,
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Show the tally of a consultation."""
+    if format not in ("table", "json"):
+        raise PortevoixError(f"unknown format {format!r}: use table or json")
+    runtime = _runtime()
+    with runtime.sessions() as session:
+        result = tally(session, code)
+    if format == "json":
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(_table(result))
+
+
+def _table(result: Tally) -> str:
+    lines = [f"{result.code} — {result.title}"]
+    contributions = ", ".join(f"{k}: {v}" for k, v in sorted(result.contributions.items()))
+    lines.append(f"contributions: {contributions or 'none'}")
+    channels = ", ".join(f"{k}: {v}" for k, v in sorted(result.by_channel.items()))
+    lines.append(f"counted by channel: {channels or 'none'}")
+    for question in result.questions:
+        lines.append(f"\n[{question.question_id}] {question.text}")
+        lines.append(f"  answered: {question.answered}, awaiting review: {question.awaiting_review}")
+        for key, count in question.counts.items():
+            by_channel = ", ".join(
+                f"{ch} {counts.get(key, 0)}" for ch, counts in sorted(question.by_channel.items())
+            )
+            lines.append(f"  {key:<20} {count:>6}   {by_channel}")
+        if question.mean is not None:
+            lines.append(f"  mean: {question.mean}")
+    return "\n".join(lines)
+
+
+@app.command()
+def export(
+    code: str,
+    out: Annotated[Path, typer.Option("--out", help="file to write")],
+    format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+) -> None:
+    """Export pseudonymous contributions (no participant identifier)."""
+    writers = {"csv": exports.to_csv, "json": exports.to_json}
+    if format not in writers:
+        raise PortevoixError(f"unknown format {format!r}: use csv or json")
+    runtime = _runtime()
+    with runtime.sessions() as session:
+        content = writers[format](session, code)
+    out.write_text(content, encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+@tokens_app.command("create")
+def tokens_create(name: str) -> None:
+    """Create an API token; it is shown once."""
+    runtime = _runtime()
+    with transaction(runtime.sessions) as session:
+        token = create_token(session, name)
+    typer.echo(token)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check that no audit event was altered or removed."""
+    runtime = _runtime()
+    with runtime.sessions() as session:
+        report = audit.verify(session)
+    if not report.ok:
+        raise PortevoixError(
+            f"audit chain broken at event {report.first_bad_id} after {report.events} good events"
+        )
+    typer.echo(f"audit chain intact: {report.events} events")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: PORTEVOIX_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: PORTEVOIX_PORT")] = None,
+) -> None:
+    """Serve every enabled channel, with in-process job workers."""
+    settings = get_settings()
+    _init_store(settings)
+    _serve(settings, host or settings.host, port or settings.port)
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Initialise the store, load the example consultations and serve them."""
+    settings = get_settings()
+    _init_store(settings)
+    for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
+        consultation_load(path)
+    _serve(settings, host or settings.host, port or settings.port)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from gateway.app import create_app
+
+    base = f"http://{host}:{port}"
+    typer.echo(f"Porte-voix on {base} (store: {_safe_url(settings)}, jobs: {settings.jobs})")
+    for line in channel_urls(base, settings):
+        typer.echo(f"  {line}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def channel_urls(base: str, settings: Settings) -> list[str]:
+    urls = {
+        "online": f"online API     {base}/api/v1/consultations  (docs: {base}/docs)",
+    }
+    lines = [text for channel, text in urls.items() if channel in settings.channels]
+    return [*lines, f"health         {base}/healthz"]
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except PortevoixError as error:
+        _fail(str(error))
+    except ValidationError as error:
+        _fail(f"settings: {error.errors()[0]['msg'].removeprefix('Value error, ')}")
+    except (OperationalError, ProgrammingError) as error:
+        _fail(f"the store is not ready ({error.orig}); run: portevoix init")
+    except (typer.Abort, KeyboardInterrupt):
+        _fail("aborted")
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except Exception as error:
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        raise
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    sys.exit(1)

@@ -1,0 +1,65 @@
+"""Settings, read from PORTEVOIX_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-only-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTEVOIX_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+
+    channels: list[str] = ["sms", "ivr", "kiosk", "paper", "online"]
+
+    jobs: Literal["inprocess", "celery"] = "inprocess"
+    job_workers: int = 2
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # Answers read by a machine (OCR, speech) below this confidence go to review.
+    review_confidence_threshold: float = 0.8
+    evidence_max_bytes: int = 25 * 1024 * 1024
+    evidence_retention_days: int = 180
+    max_request_bytes: int = 1024 * 1024
+
+    twilio_auth_token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        secret = self.secret_key.get_secret_value()
+        if self.environment != "development" and (secret == DEFAULT_SECRET or len(secret) < 32):
+            raise ValueError(
+                "PORTEVOIX_SECRET_KEY must be set to a random value of 32 characters or more "
+                "outside development (try: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'portevoix.db'}"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    @property
+    def secret(self) -> bytes:
+        return self.secret_key.get_secret_value().encode()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,71 @@
+"""Consultations in the store: load definitions, find them by code."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway import audit
+from gateway.consultations.schema import Definition, normalise_code
+from gateway.errors import NotFound
+from gateway.store.models import Consultation
+
+
+def definition_hash(definition: Definition) -> str:
+    canonical = json.dumps(definition.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def save_definition(
+    session: Session, definition: Definition, source_path: str | None = None
+) -> tuple[Consultation, bool]:
+    """Insert or update a consultation; return it and whether anything changed."""
+    digest = definition_hash(definition)
+    consultation = find(session, definition.code)
+    if consultation is not None and consultation.definition_hash == digest:
+        return consultation, False
+    if consultation is None:
+        consultation = Consultation(code=definition.code, version=0)
+        session.add(consultation)
+    consultation.kind = definition.kind.value
+    consultation.definition = definition.model_dump(mode="json")
+    consultation.definition_hash = digest
+    consultation.version += 1
+    consultation.source_path = source_path
+    session.flush()
+    audit.append(
+        session,
+        "consultation.loaded",
+        "consultation",
+        consultation.id,
+        {"code": definition.code, "version": consultation.version, "hash": digest},
+    )
+    return consultation, True
+
+
+def find(session: Session, code: str) -> Consultation | None:
+    return session.scalar(select(Consultation).where(Consultation.code == normalise_code(code)))
+
+
+def get(session: Session, code: str) -> Consultation:
+    consultation = find(session, code)
+    if consultation is None:
+        raise NotFound(f"no consultation with code {normalise_code(code)!r}")
+    return consultation
+
+
+def list_all(session: Session) -> list[Consultation]:
+    return list(session.scalars(select(Consultation).order_by(Consultation.code)))
+
+
+def definition_of(consultation: Consultation) -> Definition:
+    return _parse_cached(consultation.definition_hash, json.dumps(consultation.definition))
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(_digest: str, definition_json: str) -> Definition:
+    return Definition.model_validate_json(definition_json)

@@ -1,0 +1,228 @@
+"""The consultation definition: one YAML file drives every channel."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")]
+DtmfDigit = Annotated[str, StringConstraints(pattern=r"^[0-9]$")]
+SUPPORTED_LANGUAGES = ("fr", "en")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A text per language: French is required, English optional."""
+
+    fr: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    en: str | None = None
+
+    def get(self, language: str) -> str:
+        return (self.en if language == "en" else None) or self.fr
+
+
+class Synonyms(Strict):
+    fr: list[str] = []
+    en: list[str] = []
+
+
+class Option(Strict):
+    key: Key
+    label: Text
+    sms: Annotated[str, StringConstraints(max_length=30)] | None = None
+    dtmf: DtmfDigit | None = None
+    synonyms: Synonyms = Synonyms()
+
+    def sms_label(self, language: str) -> str:
+        return self.sms or self.label.get(language)
+
+
+class QuestionType(StrEnum):
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    YES_NO = "yes_no"
+    SCALE = "scale"
+    NUMBER = "number"
+    TEXT = "text"
+
+
+class OnUnclear(StrEnum):
+    SKIP = "skip"
+    REVIEW = "review"
+
+
+CHOICE_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.YES_NO}
+SCALE_MIN, SCALE_MAX = 1, 5
+
+
+def _yes_no_options() -> list[Option]:
+    return [
+        Option(
+            key="yes",
+            label=Text(fr="Oui", en="Yes"),
+            dtmf="1",
+            synonyms=Synonyms(fr=["oui", "ouais", "o", "d'accord", "ok"], en=["yes", "y", "yeah"]),
+        ),
+        Option(
+            key="no",
+            label=Text(fr="Non", en="No"),
+            dtmf="2",
+            synonyms=Synonyms(fr=["non", "n", "non merci", "pas d'accord"], en=["no", "nope"]),
+        ),
+    ]
+
+
+class Question(Strict):
+    id: Key
+    type: QuestionType
+    text: Text
+    sms: Text | None = Field(None, description="Shorter wording for SMS, if the text is long")
+    help: Text | None = None
+    required: bool = False
+    options: list[Option] = []
+    min_choices: int = Field(1, ge=0)
+    max_choices: int | None = Field(None, ge=1)
+    min: float | None = None
+    max: float | None = None
+    integer: bool = True
+    max_length: int = Field(500, ge=1, le=5000)
+    scale_labels: dict[int, Text] = {}
+    on_unclear: OnUnclear = OnUnclear.REVIEW
+    paper: dict[str, str | int] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_yes_no_options(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("type") == "yes_no" and not data.get("options"):
+            return {**data, "options": _yes_no_options()}
+        return data
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Question:
+        if self.type in CHOICE_TYPES:
+            self._check_options()
+        elif self.options:
+            raise ValueError(f"a {self.type.value} question takes no options")
+        if self.type == QuestionType.MULTIPLE_CHOICE:
+            top = self.max_choices or len(self.options)
+            if not self.min_choices <= top <= len(self.options):
+                raise ValueError(
+                    f"min_choices ({self.min_choices}) and max_choices ({top}) must satisfy "
+                    f"min_choices <= max_choices <= number of options ({len(self.options)})"
+                )
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+    def _check_options(self) -> None:
+        if len(self.options) < 2:
+            raise ValueError("a choice question needs at least two options")
+        _require_unique("option key", [o.key for o in self.options])
+        _require_unique("DTMF digit", [o.dtmf for o in self.options if o.dtmf])
+
+    @property
+    def choice_limit(self) -> int:
+        if self.type == QuestionType.MULTIPLE_CHOICE:
+            return self.max_choices or len(self.options)
+        return 1
+
+    def option(self, key: str) -> Option | None:
+        return next((o for o in self.options if o.key == key), None)
+
+    def prompt(self, language: str, short: bool = False) -> str:
+        return (self.sms if short and self.sms else self.text).get(language)
+
+
+class Kind(StrEnum):
+    CONSULTATION = "consultation"
+    VOTE = "vote"
+
+
+class ChannelName(StrEnum):
+    SMS = "sms"
+    IVR = "ivr"
+    KIOSK = "kiosk"
+    PAPER = "paper"
+    ONLINE = "online"
+
+
+class Policy(StrEnum):
+    ONE_PER_PERSON = "one_per_person"
+    MANY = "many"
+
+
+class OnDuplicate(StrEnum):
+    FIRST_WINS = "first_wins"
+    LAST_WINS = "last_wins"
+    REVIEW = "review"
+
+
+class IdentityKey(StrEnum):
+    PHONE = "phone"
+    BALLOT_SERIAL = "ballot_serial"
+    ONLINE_ACCOUNT = "online_account"
+    KIOSK_TICKET = "kiosk_ticket"
+    EMAIL = "email"
+
+
+class Identity(Strict):
+    policy: Policy = Policy.ONE_PER_PERSON
+    keys: list[IdentityKey] = [IdentityKey.PHONE, IdentityKey.ONLINE_ACCOUNT]
+    on_duplicate: OnDuplicate = OnDuplicate.FIRST_WINS
+
+
+class Definition(Strict):
+    code: Code
+    kind: Kind = Kind.CONSULTATION
+    title: Text
+    description: Text
+    opens_at: datetime
+    closes_at: datetime
+    channels: list[ChannelName] = list(ChannelName)
+    identity: Identity = Identity()
+    questions: Annotated[list[Question], Field(min_length=1)]
+    profile: list[Question] = []
+    review_confidence_threshold: float | None = Field(None, ge=0, le=1)
+    sms_transliterate: bool = Field(
+        True, description="May SMS text be sent without accents to fit GSM-7 segments?"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Definition:
+        if self.opens_at.tzinfo is None or self.closes_at.tzinfo is None:
+            raise ValueError("opens_at and closes_at need a time zone, e.g. 2026-12-01T08:00+01:00")
+        if self.closes_at <= self.opens_at:
+            raise ValueError("closes_at must come after opens_at")
+        _require_unique("question id", [q.id for q in self.all_questions])
+        _require_unique("channel", [c.value for c in self.channels])
+        return self
+
+    @property
+    def all_questions(self) -> list[Question]:
+        return [*self.questions, *self.profile]
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.all_questions if q.id == question_id), None)
+
+    def is_open(self, at: datetime) -> bool:
+        return self.opens_at <= at < self.closes_at
+
+
+def _require_unique(what: str, values: list[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what} {value!r} is used twice")
+        seen.add(value)
+
+
+def normalise_code(text: str) -> str:
+    return re.sub(r"\s+", "", text).upper()

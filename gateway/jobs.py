@@ -1,0 +1,169 @@
+"""Jobs: plain functions named `domain.verb`, dispatched after the commit.
+
+The `job` row is the truth. A job is enqueued inside the transaction that
+creates its work; it is handed to a dispatcher only once that transaction
+commits, and jobs left pending by a crash are dispatched again at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.store.models import Job, JobStatus
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+JobFunction = Callable[..., None]
+REGISTRY: dict[str, JobFunction] = {}
+_PENDING_KEY = "portevoix.jobs_to_dispatch"
+
+
+def job(name: str) -> Callable[[JobFunction], JobFunction]:
+    """Register a job function under `domain.verb`; it is called as fn(runtime, **args)."""
+    if name.count(".") != 1:
+        raise ValueError(f"job names are domain.verb, not {name!r}")
+
+    def register(fn: JobFunction) -> JobFunction:
+        REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+class Dispatcher(Protocol):
+    """Hands a committed job id to something that will run it.
+
+    Implementations must not run the job inside the caller's transaction: the
+    job opens its own session and claims its row, so dispatching the same id
+    twice is harmless.
+    """
+
+    def dispatch(self, job_id: int) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+def enqueue(session: Session, name: str, **args: Any) -> Job:
+    if name not in REGISTRY:
+        raise KeyError(f"unknown job {name!r}")
+    row = Job(name=name, args=args, status=JobStatus.PENDING)
+    session.add(row)
+    session.flush()
+    session.info.setdefault(_PENDING_KEY, []).append(row.id)
+    return row
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    job_ids = session.info.pop(_PENDING_KEY, [])
+    dispatcher = session.info.get("dispatcher")
+    if dispatcher is None:
+        return
+    for job_id in job_ids:
+        dispatcher.dispatch(job_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def run_job(runtime: Runtime, job_id: int) -> JobStatus | None:
+    """Claim a pending job, run it, record the outcome; None if another took it."""
+    if not _claim(runtime.sessions, job_id):
+        return None
+    with runtime.sessions() as session:
+        row = session.get_one(Job, job_id)
+        name, args = row.name, dict(row.args)
+    try:
+        REGISTRY[name](runtime, **args)
+    except Exception:
+        log.exception("job %s #%s failed", name, job_id)
+        _finish(runtime.sessions, job_id, JobStatus.FAILED, traceback.format_exc(limit=5))
+        return JobStatus.FAILED
+    _finish(runtime.sessions, job_id, JobStatus.DONE, None)
+    return JobStatus.DONE
+
+
+def _claim(sessions: sessionmaker[Session], job_id: int) -> bool:
+    with sessions() as session, session.begin():
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.PENDING)
+            .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, ran_on=_where_am_i())
+        )
+        return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def _finish(
+    sessions: sessionmaker[Session], job_id: int, status: JobStatus, error: str | None
+) -> None:
+    with sessions() as session, session.begin():
+        session.execute(update(Job).where(Job.id == job_id).values(status=status, error=error))
+
+
+def _where_am_i() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def redispatch_pending(runtime: Runtime) -> int:
+    """Give back to the dispatcher every job a crash left pending or running."""
+    with runtime.sessions() as session, session.begin():
+        session.execute(
+            update(Job).where(Job.status == JobStatus.RUNNING).values(status=JobStatus.PENDING)
+        )
+        job_ids = list(session.scalars(select(Job.id).where(Job.status == JobStatus.PENDING)))
+    for job_id in job_ids:
+        runtime.dispatcher.dispatch(job_id)
+    return len(job_ids)
+
+
+class InProcessDispatcher:
+    """Runs jobs on worker threads inside the serving process (embedded mode)."""
+
+    def __init__(self, runtime_factory: Callable[[], Runtime], workers: int) -> None:
+        self._runtime = runtime_factory
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+
+    def dispatch(self, job_id: int) -> None:
+        self._pool.submit(run_job, self._runtime(), job_id)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+class CeleryDispatcher:
+    """Sends job ids to Celery workers through the Redis broker."""
+
+    def __init__(self, redis_url: str) -> None:
+        from gateway.worker import make_celery
+
+        self._celery = make_celery(redis_url)
+
+    def dispatch(self, job_id: int) -> None:
+        self._celery.send_task("portevoix.run_job", args=[job_id])
+
+    def shutdown(self) -> None:
+        self._celery.close()
+
+
+class NullDispatcher:
+    """Leaves jobs pending; used by one-shot CLI commands that do not serve."""
+
+    def dispatch(self, job_id: int) -> None:
+        log.debug("job %s left pending for the next serve", job_id)
+
+    def shutdown(self) -> None:
+        return None

@@ -1,0 +1,131 @@
+"""Online channel: a JSON API for online participants and other platforms."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from gateway.consultations import repository as consultations
+from gateway.consultations.schema import Policy
+from gateway.deps import door_policy, get_runtime, get_session
+from gateway.errors import NotFound
+from gateway.identity import participant_key
+from gateway.intake import AnswerIn, Intake, IntakeRejected, ParticipantRef, record_intake
+from gateway.online.schemas import ContributionIn, ContributionOut
+from gateway.online.tokens import token_name
+from gateway.results.tally import tally
+from gateway.runtime import Runtime
+from gateway.store.models import AnswerSource, Channel
+
+router = APIRouter(prefix="/api/v1", tags=["online"])
+bearer = HTTPBearer(auto_error=False)
+SessionDep = Annotated[Session, Depends(get_session)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def api_client(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    name = token_name(session, credentials.credentials) if credentials else None
+    if name is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid API token is required (portevoix tokens create NAME)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return name
+
+
+@router.post(
+    "/consultations/{code}/contributions",
+    response_model=ContributionOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "Already recorded: the same result again"}},
+)
+def post_contribution(
+    code: str,
+    body: ContributionIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    client: Annotated[str, Depends(api_client)],
+) -> Any:
+    intake = _intake(session, runtime, code, body, client)
+    try:
+        result = record_intake(session, intake, door_policy(runtime))
+    except IntakeRejected as rejected:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, rejected.problems) from None
+    except NotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+    session.commit()
+    out = ContributionOut(
+        contribution_id=result.contribution_id,
+        receipt_code=result.receipt_code,
+        status=result.status.value,
+        replayed=result.replayed,
+    )
+    if result.replayed:
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(out.model_dump(), status_code=status.HTTP_200_OK)
+    return out
+
+
+def _intake(
+    session: Session, runtime: Runtime, code: str, body: ContributionIn, client: str
+) -> Intake:
+    consultation = consultations.find(session, code)
+    if consultation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no consultation with code {code!r}")
+    definition = consultations.definition_of(consultation)
+    if definition.identity.policy == Policy.ONE_PER_PERSON and body.participant is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            "this consultation counts one contribution per person: send a participant",
+        )
+    participant = None
+    if body.participant is not None:
+        key = participant_key(body.participant.kind.value, body.participant.id, runtime.settings.secret)
+        participant = ParticipantRef(kind=body.participant.kind.value, key_hash=key)
+    return Intake(
+        consultation_code=consultation.code,
+        channel=Channel.ONLINE,
+        # Namespaced by client so two platforms' ids can never collide.
+        external_id=f"{client}:{body.external_id}",
+        answers=[
+            AnswerIn(question_id=qid, value=value, raw=None, source=AnswerSource.TYPED)
+            for qid, value in body.answers.items()
+        ],
+        participant=participant,
+        language=body.language,
+    )
+
+
+@router.get("/consultations/{code}/results")
+def get_results(code: str, session: SessionDep, language: str = "fr") -> dict[str, Any]:
+    try:
+        return tally(session, code, language).as_dict()
+    except NotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+
+
+@router.get("/consultations")
+def list_consultations(session: SessionDep) -> list[dict[str, Any]]:
+    out = []
+    for consultation in consultations.list_all(session):
+        definition = consultations.definition_of(consultation)
+        out.append(
+            {
+                "code": consultation.code,
+                "kind": consultation.kind,
+                "title": definition.title.model_dump(),
+                "opens_at": definition.opens_at.isoformat(),
+                "closes_at": definition.closes_at.isoformat(),
+                "channels": [c.value for c in definition.channels],
+                "version": consultation.version,
+            }
+        )
+    return out

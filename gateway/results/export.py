@@ -1,0 +1,78 @@
+"""Pseudonymous exports: no participant key, no raw identifier, ever."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from gateway.consultations import repository as consultations
+from gateway.store.models import Contribution
+
+CSV_COLUMNS = [
+    "contribution_id", "channel", "status", "submitted_at", "assisted", "language",
+    "question_id", "value", "source", "confidence", "answer_status",
+]
+
+
+def contributions(session: Session, code: str) -> Iterator[dict[str, Any]]:
+    consultation = consultations.get(session, code)
+    rows = session.scalars(
+        select(Contribution)
+        .where(Contribution.consultation_id == consultation.id)
+        .options(selectinload(Contribution.answers))
+        .order_by(Contribution.id)
+    )
+    for contribution in rows:
+        yield {
+            "contribution_id": contribution.id,
+            "channel": contribution.channel,
+            "status": contribution.status,
+            "submitted_at": contribution.submitted_at.isoformat(),
+            "assisted": contribution.assisted_by is not None,
+            "language": contribution.language,
+            "answers": [
+                {
+                    "question_id": a.question_id,
+                    "value": a.value,
+                    "source": a.source,
+                    "confidence": a.confidence,
+                    "status": a.status,
+                }
+                for a in contribution.answers
+            ],
+        }
+
+
+def to_json(session: Session, code: str) -> str:
+    return json.dumps(
+        {"consultation": code.upper(), "contributions": list(contributions(session, code))},
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def to_csv(session: Session, code: str) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    for contribution in contributions(session, code):
+        head = {k: v for k, v in contribution.items() if k != "answers"}
+        for answer in contribution["answers"]:
+            value = answer["value"]
+            writer.writerow(
+                {
+                    **head,
+                    "question_id": answer["question_id"],
+                    "value": "|".join(value) if isinstance(value, list) else value,
+                    "source": answer["source"],
+                    "confidence": answer["confidence"],
+                    "answer_status": answer["status"],
+                }
+            )
+    return out.getvalue()

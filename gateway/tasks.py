@@ -1,0 +1,3 @@
+"""Import every module that registers jobs, so any process knows them all."""
+
+from gateway import retention  # noqa: F401

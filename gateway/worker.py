@@ -1,0 +1,35 @@
+"""Celery entry point: `celery -A gateway.worker worker` runs jobs at scale."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from celery import Celery
+
+from gateway.config import get_settings
+
+
+def make_celery(redis_url: str) -> Any:
+    app = Celery("portevoix", broker=redis_url)
+    app.conf.update(task_acks_late=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=True)
+
+    @app.task(name="portevoix.run_job")  # type: ignore[untyped-decorator]
+    def run_job_task(job_id: int) -> str | None:
+        from gateway.jobs import run_job
+
+        status = run_job(_worker_runtime(), job_id)
+        return status.value if status else None
+
+    return app
+
+
+@lru_cache
+def _worker_runtime() -> Any:
+    from gateway import tasks  # noqa: F401  (registers every job)
+    from gateway.runtime import build_runtime
+
+    return build_runtime(get_settings())
+
+
+app = make_celery(get_settings().redis_url)

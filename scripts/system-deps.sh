@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the Debian packages a target needs, only when they are missing.
+# Usage: scripts/system-deps.sh run|test
+set -euo pipefail
+
+needed=()
+need() { # need COMMAND_OR_PATH PACKAGE
+    if ! command -v "$1" >/dev/null 2>&1 && [ ! -e "$1" ]; then needed+=("$2"); fi
+}
+
+python3.11 -m venv --help >/dev/null 2>&1 || needed+=(python3-venv)
+if [ "${1:-run}" = test ]; then
+    [ -n "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null || true)" ] || needed+=(postgresql)
+    need redis-server redis-server
+fi
+[ ${#needed[@]} -eq 0 ] && exit 0
+
+mapfile -t needed < <(printf '%s\n' "${needed[@]}" | sort -u)
+echo "installing Debian packages: ${needed[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get install -y -q --no-install-recommends "${needed[@]}" \
+    || { $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends "${needed[@]}"; }

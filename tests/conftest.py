@@ -1,0 +1,105 @@
+"""Test databases: a migrated SQLite template copied per test, and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from gateway.config import Settings
+from gateway.runtime import Runtime, build_runtime
+from gateway.store.base import Base
+from gateway.store.migrate import upgrade
+from gateway.store.session import make_engine
+
+os.environ.setdefault("PORTEVOIX_ENVIRONMENT", "test")
+os.environ.setdefault("PORTEVOIX_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+
+PG_URL = os.environ.get("PORTEVOIX_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("PORTEVOIX_TEST_REDIS_URL")
+REQUIRE_SERVICES = os.environ.get("PORTEVOIX_REQUIRE_SERVICES") == "1"
+
+
+def require_service(url: str | None, what: str) -> str:
+    """Skip on a developer machine without the service; fail under `make test`."""
+    if url:
+        return url
+    message = f"{what} is not available (start it with scripts/services.sh start)"
+    if REQUIRE_SERVICES:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "portevoix.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    url = require_service(PG_URL, "PostgreSQL")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    return Settings(
+        environment="test",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",  # type: ignore[arg-type]
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    path = tmp_path / "portevoix.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each store test runs on both databases."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sqlite_url")
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    _truncate_postgres(url)
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, db_url: str) -> Iterator[Runtime]:
+    rt = build_runtime(make_settings(tmp_path, db_url), dispatch=False)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def sqlite_runtime(tmp_path: Path, sqlite_url: str) -> Iterator[Runtime]:
+    rt = build_runtime(make_settings(tmp_path, sqlite_url), dispatch=False)
+    yield rt
+    rt.close()

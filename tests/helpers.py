@@ -1,0 +1,68 @@
+"""Small make_* helpers shared by the tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway.consultations import repository as consultations
+from gateway.consultations.loader import load_definition
+from gateway.identity import participant_key
+from gateway.intake import AnswerIn, DoorPolicy, Intake, IntakeResult, ParticipantRef, record_intake
+from gateway.runtime import Runtime
+from gateway.store.models import AnswerSource, Channel
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+BUDGET = EXAMPLES / "budget-participatif.yaml"
+PARC = EXAMPLES / "concertation-parc.yaml"
+DURING = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+_ids = count(1)
+
+
+def load_examples(runtime: Runtime) -> None:
+    with runtime.sessions() as session, session.begin():
+        for path in (BUDGET, PARC):
+            consultations.save_definition(session, load_definition(path), str(path))
+
+
+def make_participant(value: str, kind: str = "phone") -> ParticipantRef:
+    return ParticipantRef(kind=kind, key_hash=participant_key(kind, value, b"test-secret"))
+
+
+def make_intake(
+    code: str = "BUDGET",
+    answers: dict[str, Any] | None = None,
+    *,
+    channel: Channel = Channel.ONLINE,
+    external_id: str | None = None,
+    participant: ParticipantRef | None = None,
+    source: AnswerSource = AnswerSource.TYPED,
+    confidence: float = 1.0,
+    **extra: Any,
+) -> Intake:
+    answers = {"projets": ["bancs"]} if answers is None else answers
+    return Intake(
+        consultation_code=code,
+        channel=channel,
+        external_id=external_id or f"ext-{next(_ids)}",
+        answers=[
+            AnswerIn(q, v, raw=str(v), source=source, confidence=confidence)
+            for q, v in answers.items()
+        ],
+        participant=participant,
+        received_at=extra.pop("received_at", DURING),
+        **extra,
+    )
+
+
+def record(runtime: Runtime, intake: Intake, policy: DoorPolicy | None = None) -> IntakeResult:
+    with runtime.sessions() as session, session.begin():
+        return record_intake(session, intake, policy or DoorPolicy())
+
+
+def in_session(runtime: Runtime) -> Session:
+    return runtime.sessions()

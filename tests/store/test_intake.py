@@ -1,0 +1,226 @@
+"""The one door, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from gateway import audit
+from gateway.errors import NotFound
+from gateway.intake import RECEIPT_ALPHABET, IntakeRejected
+from gateway.results.tally import tally
+from gateway.runtime import Runtime
+from gateway.store.models import (
+    AnswerSource,
+    AuditEvent,
+    Channel,
+    Contribution,
+    ContributionStatus,
+)
+from tests.helpers import load_examples, make_intake, make_participant, record
+
+
+@pytest.fixture
+def store(runtime: Runtime) -> Runtime:
+    load_examples(runtime)
+    return runtime
+
+
+def _count(runtime: Runtime, status: str | None = None) -> int:
+    with runtime.sessions() as session:
+        query = select(func.count(Contribution.id))
+        if status:
+            query = query.where(Contribution.status == status)
+        return session.scalar(query) or 0
+
+
+def test_records_counted_contribution_with_readable_receipt(store: Runtime) -> None:
+    result = record(store, make_intake(answers={"projets": ["eclairage", "bancs"]}))
+    assert result.status == ContributionStatus.COUNTED and not result.replayed
+    code = result.receipt_code.replace("-", "")
+    assert len(code) == 8 and set(code) <= set(RECEIPT_ALPHABET)
+    assert not set(code) & set("0O1IL")
+    with store.sessions() as session:
+        contribution = session.get_one(Contribution, result.contribution_id)
+        # Choices are stored in the definition's order, whatever order they came in.
+        assert contribution.answers[0].value == ["bancs", "eclairage"]
+
+
+def test_same_intake_twice_is_recorded_once(store: Runtime) -> None:
+    intake = make_intake(external_id="SM123")
+    first = record(store, intake)
+    second = record(store, intake)
+    assert second.replayed and second.contribution_id == first.contribution_id
+    assert second.receipt_code == first.receipt_code
+    assert _count(store) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "answers", "problem"),
+    [
+        ("BUDGET", {"projets": ["piscine"]}, "projets: unknown option 'piscine'"),
+        ("BUDGET", {"projets": ["bancs", "jardin-partage", "toilettes", "eclairage"]},
+         "projets: 4 choices, at most 3 allowed"),
+        ("BUDGET", {"projets": ["bancs", "bancs"]}, "projets: an option is chosen twice"),
+        ("BUDGET", {}, "projets: an answer is required"),
+        ("BUDGET", {"projets": ["bancs"], "couleur": "rouge"}, "couleur: unknown question"),
+        ("PARC", {"frequentation": "yes", "priorite": "jeux", "satisfaction": 6},
+         "satisfaction: 6 is out of range 1–5"),
+        ("PARC", {"frequentation": "peut-être", "priorite": "jeux", "satisfaction": 3},
+         "frequentation: unknown option 'peut-être'"),
+        ("PARC", {"frequentation": "yes", "priorite": "jeux", "satisfaction": 3, "visites": 2.5},
+         "visites: 2.5 is not a whole number"),
+        ("PARC", {"frequentation": "yes", "priorite": "jeux", "satisfaction": 3, "idee": "x" * 501},
+         "idee: 501 characters, at most 500"),
+    ],
+)
+def test_invalid_certain_answer_is_rejected_and_nothing_stored(
+    store: Runtime, code: str, answers: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(IntakeRejected) as caught:
+        record(store, make_intake(code, answers))
+    assert problem in caught.value.problems
+    assert _count(store) == 0
+
+
+def test_unknown_consultation(store: Runtime) -> None:
+    with pytest.raises(NotFound, match="no consultation with code 'PISCINE'"):
+        record(store, make_intake("PISCINE"))
+
+
+def test_closed_consultation(store: Runtime) -> None:
+    late = datetime(2027, 2, 1, tzinfo=UTC)
+    with pytest.raises(IntakeRejected, match="BUDGET is closed"):
+        record(store, make_intake(received_at=late))
+
+
+def test_uncertain_invalid_answer_goes_to_review(store: Runtime) -> None:
+    overvote = {"projets": ["bancs", "jardin-partage", "toilettes", "eclairage"]}
+    result = record(store, make_intake(answers=overvote, channel=Channel.PAPER,
+                                       source=AnswerSource.OMR, confidence=0.95))
+    assert result.status == ContributionStatus.REVIEW
+    with store.sessions() as session:
+        answer = session.get_one(Contribution, result.contribution_id).answers[0]
+        assert answer.status == "review" and "at most 3" in (answer.status_reason or "")
+
+
+def test_low_confidence_goes_to_review_and_is_counted_apart(store: Runtime) -> None:
+    record(store, make_intake(answers={"projets": ["bancs"]}))
+    unsure = make_intake(answers={"projets": ["bancs"]}, channel=Channel.IVR,
+                         source=AnswerSource.SPEECH, confidence=0.5)
+    assert record(store, unsure).status == ContributionStatus.REVIEW
+    with store.sessions() as session:
+        result = tally(session, "BUDGET")
+    projets = result.questions[0]
+    assert projets.counts["bancs"] == 1 and projets.awaiting_review == 1
+    assert result.contributions == {"counted": 1, "review": 1}
+
+
+def test_one_per_person_first_wins(store: Runtime) -> None:
+    person = make_participant("+33612345678")
+    first = record(store, make_intake(answers={"projets": ["bancs"]}, participant=person))
+    second = record(store, make_intake(answers={"projets": ["toilettes"]}, participant=person))
+    assert first.status == ContributionStatus.COUNTED
+    assert second.status == ContributionStatus.DUPLICATE
+    with store.sessions() as session:
+        counts = tally(session, "BUDGET").questions[0].counts
+    assert counts["bancs"] == 1 and counts["toilettes"] == 0
+
+
+def test_one_per_person_last_wins(store: Runtime) -> None:
+    person = make_participant("+33612345678")
+    base = {"frequentation": "yes", "satisfaction": 4}
+    first = record(store, make_intake("PARC", {**base, "priorite": "jeux"}, participant=person))
+    second = record(store, make_intake("PARC", {**base, "priorite": "arbres"}, participant=person))
+    assert second.status == ContributionStatus.COUNTED
+    with store.sessions() as session:
+        assert session.get_one(Contribution, first.contribution_id).status == "superseded"
+        counts = tally(session, "PARC").questions[1].counts
+    assert counts == {"arbres": 1, "jeux": 0, "bancs": 0, "eclairage": 0}
+
+
+def test_a_key_the_policy_does_not_name_does_not_deduplicate(store: Runtime) -> None:
+    # PARC identifies people by phone, online account and kiosk ticket, not ballot serial.
+    base = {"frequentation": "yes", "priorite": "jeux", "satisfaction": 4}
+    ballot = make_participant("B-0001", kind="ballot_serial")
+    record(store, make_intake("PARC", base, participant=ballot))
+    assert record(store, make_intake("PARC", base, participant=ballot)).counted
+
+
+def test_every_write_leaves_an_intact_audit_chain(store: Runtime) -> None:
+    for _ in range(3):
+        record(store, make_intake())
+    with store.sessions() as session:
+        report = audit.verify(session)
+        assert report.ok and report.events == 5  # 2 definitions + 3 contributions
+        actions = session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("contribution.recorded") == 3
+
+
+def test_audit_journal_refuses_updates(store: Runtime) -> None:
+    with store.sessions() as session, pytest.raises(DBAPIError, match="append-only"):
+        session.execute(text("UPDATE audit_event SET actor = 'mallory'"))
+        session.flush()
+
+
+def test_tampering_is_detected(store: Runtime) -> None:
+    record(store, make_intake())
+    with store.sessions() as session, session.begin():
+        # Someone with database access bypasses the guard to rewrite history.
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(text("DROP TRIGGER audit_event_no_update"))
+        else:
+            session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
+        session.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE id = 2"))
+    with store.sessions() as session:
+        report = audit.verify(session)
+    assert not report.ok and report.first_bad_id == 2 and report.events == 1
+
+
+def test_twenty_threads_one_person_one_counted_contribution(store: Runtime) -> None:
+    person = make_participant("+33699999999")
+    barrier = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def vote(n: int) -> None:
+        barrier.wait()
+        try:
+            record(store, make_intake(answers={"projets": ["bancs"]}, participant=person,
+                                      external_id=f"race-{n}", channel=Channel.SMS))
+        except BaseException as error:  # noqa: BLE001 — collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=vote, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _count(store) == 20
+    assert _count(store, "counted") == 1
+    assert _count(store, "duplicate") == 19
+    with store.sessions() as session:
+        assert tally(session, "BUDGET").questions[0].counts["bancs"] == 1
+        assert audit.verify(session).ok
+
+
+def test_twenty_threads_same_intake_one_row(store: Runtime) -> None:
+    barrier = threading.Barrier(20)
+    receipts: list[str] = []
+
+    def send() -> None:
+        barrier.wait()
+        receipts.append(record(store, make_intake(external_id="SAME", channel=Channel.SMS))
+                        .receipt_code)
+
+    threads = [threading.Thread(target=send) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(receipts) == 20 and len(set(receipts)) == 1
+    assert _count(store) == 1
