@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from gateway import models  # noqa: F401  (every table, for truncation)
 from gateway.config import Settings
 from gateway.runtime import Runtime, build_runtime
 from gateway.store.base import Base

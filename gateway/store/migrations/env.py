@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from gateway.store import models  # noqa: F401  (registers the tables)
+from gateway import models  # noqa: F401  (registers every table)
 from gateway.store.base import Base
 
 connection = context.config.attributes["connection"]
