@@ -28,6 +28,8 @@ class Runtime:
 
 def build_runtime(settings: Settings, dispatch: bool = True) -> Runtime:
     """Wire a runtime; with dispatch=False jobs stay pending (one-shot commands)."""
+    from gateway import tasks  # noqa: F401  (registers every job; imports this module)
+
     engine = make_engine(settings.sqlalchemy_url)
     runtime = Runtime(
         settings=settings,

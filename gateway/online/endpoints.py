@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from gateway.runtime import Runtime
 from gateway.store.models import AnswerSource, Channel
 
 router = APIRouter(prefix="/api/v1", tags=["online"])
+UNPROCESSABLE = 422
 bearer = HTTPBearer(auto_error=False)
 SessionDep = Annotated[Session, Depends(get_session)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -49,29 +50,27 @@ def api_client(
 def post_contribution(
     code: str,
     body: ContributionIn,
+    response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
     client: Annotated[str, Depends(api_client)],
-) -> Any:
+) -> ContributionOut:
     intake = _intake(session, runtime, code, body, client)
     try:
         result = record_intake(session, intake, door_policy(runtime))
     except IntakeRejected as rejected:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, rejected.problems) from None
+        raise HTTPException(UNPROCESSABLE, rejected.problems) from None
     except NotFound as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
     session.commit()
-    out = ContributionOut(
+    if result.replayed:
+        response.status_code = status.HTTP_200_OK
+    return ContributionOut(
         contribution_id=result.contribution_id,
         receipt_code=result.receipt_code,
         status=result.status.value,
         replayed=result.replayed,
     )
-    if result.replayed:
-        from fastapi.responses import JSONResponse
-
-        return JSONResponse(out.model_dump(), status_code=status.HTTP_200_OK)
-    return out
 
 
 def _intake(
@@ -83,7 +82,7 @@ def _intake(
     definition = consultations.definition_of(consultation)
     if definition.identity.policy == Policy.ONE_PER_PERSON and body.participant is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            UNPROCESSABLE,
             "this consultation counts one contribution per person: send a participant",
         )
     participant = None

@@ -1,0 +1,113 @@
+"""The online JSON API, over HTTP, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.online.tokens import create_token
+from gateway.runtime import Runtime
+from tests.helpers import load_examples
+
+URL = "/api/v1/consultations/BUDGET/contributions"
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    load_examples(runtime)
+    with TestClient(create_app(runtime=runtime)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def token(runtime: Runtime) -> str:
+    with runtime.sessions() as session, session.begin():
+        return create_token(session, "decidim")
+
+
+def _vote(external_id: str = "v1", person: str = "alice", **over: Any) -> dict[str, Any]:
+    body = {
+        "external_id": external_id,
+        "participant": {"kind": "online_account", "id": person},
+        "answers": {"projets": ["bancs", "fontaines"]},
+    }
+    return {**body, **over}
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer pv_wrong"},
+                                     {"Authorization": "Basic Zm9vOmJhcg=="}])
+def test_token_required(client: TestClient, headers: dict[str, str]) -> None:
+    response = client.post(URL, json=_vote(), headers=headers)
+    assert response.status_code == 401
+    assert client.get("/api/v1/consultations/BUDGET/results").json()["contributions"] == {}
+
+
+def test_post_then_replay_then_results(client: TestClient, token: str) -> None:
+    first = client.post(URL, json=_vote(), headers=_auth(token))
+    assert first.status_code == 201, first.text
+    again = client.post(URL, json=_vote(), headers=_auth(token))
+    assert again.status_code == 200
+    assert again.json()["receipt_code"] == first.json()["receipt_code"]
+    assert again.json()["replayed"] is True
+    results = client.get("/api/v1/consultations/BUDGET/results").json()
+    projets = results["questions"][0]
+    assert projets["counts"]["bancs"] == 1 and projets["counts"]["fontaines"] == 1
+    assert projets["by_channel"] == {"online": {"bancs": 1, "fontaines": 1}}
+    assert results["contributions"] == {"counted": 1}
+
+
+def test_same_person_twice_counts_once(client: TestClient, token: str) -> None:
+    client.post(URL, json=_vote("a"), headers=_auth(token))
+    second = client.post(URL, json=_vote("b"), headers=_auth(token))
+    assert second.status_code == 201 and second.json()["status"] == "duplicate"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        (_vote(answers={"projets": ["piscine"]}), 422, "unknown option 'piscine'"),
+        (_vote(answers={"projets": ["bancs", "fontaines", "toilettes", "eclairage"]}), 422,
+         "at most 3"),
+        ({**_vote(), "participant": None}, 422, "one contribution per person"),
+        ({**_vote(), "extra": 1}, 422, "extra"),
+        (_vote(language="de"), 422, "language"),
+    ],
+)
+def test_bad_contributions(
+    client: TestClient, token: str, body: dict[str, Any], status: int, needle: str
+) -> None:
+    response = client.post(URL, json=body, headers=_auth(token))
+    assert response.status_code == status
+    assert needle in response.text
+    assert client.get("/api/v1/consultations/BUDGET/results").json()["contributions"] == {}
+
+
+def test_unknown_consultation(client: TestClient, token: str) -> None:
+    response = client.post("/api/v1/consultations/NOPE/contributions", json=_vote(),
+                           headers=_auth(token))
+    assert response.status_code == 404
+    assert client.get("/api/v1/consultations/NOPE/results").status_code == 404
+
+
+def test_oversized_and_malformed_bodies(client: TestClient, token: str) -> None:
+    huge = _vote(answers={"idee": "x" * 2_000_000})
+    assert client.post(URL, json=huge, headers=_auth(token)).status_code == 413
+    malformed = client.post(URL, content=b"{not json", headers={
+        **_auth(token), "Content-Type": "application/json"})
+    assert malformed.status_code == 422
+
+
+def test_health_and_docs(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/v1/consultations/{code}/contributions" in paths
+    codes = [c["code"] for c in client.get("/api/v1/consultations").json()]
+    assert codes == ["BUDGET", "PARC"]

@@ -1,0 +1,128 @@
+"""Jobs: dispatched after commit, never lost by a crash, claimed once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from gateway.jobs import REGISTRY, InProcessDispatcher, enqueue, job, redispatch_pending, run_job
+from gateway.runtime import Runtime
+from gateway.store.models import Job, JobStatus
+
+CALLS: list[int] = []
+
+
+@job("test.record_call")
+def record_call(runtime: Runtime, n: int) -> None:
+    CALLS.append(n)
+
+
+@job("test.explode")
+def explode(runtime: Runtime) -> None:
+    raise RuntimeError("boom")
+
+
+class Recorder:
+    """A dispatcher that only remembers what it was given."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+
+    def dispatch(self, job_id: int) -> None:
+        self.ids.append(job_id)
+
+    def shutdown(self) -> None:
+        return None
+
+
+@pytest.fixture
+def recorder(runtime: Runtime) -> Iterator[Recorder]:
+    recorder = Recorder()
+    runtime.dispatcher = recorder
+    runtime.sessions.configure(info={"dispatcher": recorder})
+    CALLS.clear()
+    yield recorder
+
+
+def _status(runtime: Runtime, job_id: int) -> str:
+    with runtime.sessions() as session:
+        return session.get_one(Job, job_id).status
+
+
+def test_dispatched_only_after_commit(runtime: Runtime, recorder: Recorder) -> None:
+    with runtime.sessions() as session:
+        row = enqueue(session, "test.record_call", n=1)
+        session.flush()
+        assert recorder.ids == []
+        session.commit()
+    assert recorder.ids == [row.id]
+
+
+def test_rolled_back_job_is_never_dispatched(runtime: Runtime, recorder: Recorder) -> None:
+    with runtime.sessions() as session:
+        enqueue(session, "test.record_call", n=1)
+        session.rollback()
+        session.commit()
+    assert recorder.ids == []
+    with runtime.sessions() as session:
+        assert session.scalars(select(Job)).all() == []
+
+
+def test_run_job_marks_done_and_runs_once(runtime: Runtime, recorder: Recorder) -> None:
+    with runtime.sessions() as session, session.begin():
+        job_id = enqueue(session, "test.record_call", n=7).id
+    assert run_job(runtime, job_id) == JobStatus.DONE
+    assert run_job(runtime, job_id) is None  # already claimed
+    assert CALLS == [7]
+    assert _status(runtime, job_id) == "done"
+
+
+def test_failure_is_recorded(runtime: Runtime, recorder: Recorder) -> None:
+    with runtime.sessions() as session, session.begin():
+        job_id = enqueue(session, "test.explode").id
+    assert run_job(runtime, job_id) == JobStatus.FAILED
+    with runtime.sessions() as session:
+        row = session.get_one(Job, job_id)
+        assert row.status == "failed" and "boom" in (row.error or "")
+
+
+def test_pending_work_is_dispatched_again_after_a_crash(
+    runtime: Runtime, recorder: Recorder
+) -> None:
+    with runtime.sessions() as session, session.begin():
+        waiting = enqueue(session, "test.record_call", n=1).id
+        interrupted = enqueue(session, "test.record_call", n=2)
+        interrupted.status = JobStatus.RUNNING  # the process died while running it
+        finished = enqueue(session, "test.record_call", n=3)
+        finished.status = JobStatus.DONE
+    recorder.ids.clear()
+    assert redispatch_pending(runtime) == 2
+    assert sorted(recorder.ids) == sorted([waiting, interrupted.id])
+
+
+def test_in_process_workers_run_jobs(runtime: Runtime) -> None:
+    done = threading.Event()
+
+    @job("test.signal")
+    def signal(runtime: Runtime) -> None:
+        done.set()
+
+    dispatcher = InProcessDispatcher(lambda: runtime, workers=2)
+    runtime.dispatcher = dispatcher
+    runtime.sessions.configure(info={"dispatcher": dispatcher})
+    try:
+        with runtime.sessions() as session, session.begin():
+            job_id = enqueue(session, "test.signal").id
+        assert done.wait(timeout=30)
+    finally:
+        dispatcher.shutdown()
+        REGISTRY.pop("test.signal")
+    assert _status(runtime, job_id) == "done"
+
+
+def test_job_names_are_domain_verb() -> None:
+    with pytest.raises(ValueError, match="domain.verb"):
+        job("nodots")
