@@ -23,7 +23,9 @@ from gateway.runtime import Runtime, build_runtime
 from gateway.store.migrate import upgrade
 from gateway.store.session import transaction
 
-app = typer.Typer(help="Porte-voix: one store for every way residents take part.", no_args_is_help=True)
+app = typer.Typer(
+    help="Porte-voix: one store for every way residents take part.", no_args_is_help=True
+)
 consultation_app = typer.Typer(help="Define consultations.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for online participation.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit journal.", no_args_is_help=True)
@@ -117,7 +119,9 @@ def _table(result: Tally) -> str:
     lines.append(f"counted by channel: {channels or 'none'}")
     for question in result.questions:
         lines.append(f"\n[{question.question_id}] {question.text}")
-        lines.append(f"  answered: {question.answered}, awaiting review: {question.awaiting_review}")
+        lines.append(
+            f"  answered: {question.answered}, awaiting review: {question.awaiting_review}"
+        )
         for key, count in question.counts.items():
             by_channel = ", ".join(
                 f"{ch} {counts.get(key, 0)}" for ch, counts in sorted(question.by_channel.items())

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         if self.environment != "development" and (secret == DEFAULT_SECRET or len(secret) < 32):
             raise ValueError(
                 "PORTEVOIX_SECRET_KEY must be set to a random value of 32 characters or more "
-                "outside development (try: python -c 'import secrets; print(secrets.token_hex(32))')"
+                "outside development (try: openssl rand -hex 32)"
             )
         return self
 

@@ -36,6 +36,7 @@ from gateway.store.models import (
     Participant,
     Participation,
 )
+from gateway.store.session import insert_or_ignore
 from gateway.validation import AnswerCheck, check_answer
 
 # Read aloud or typed by a resident: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
@@ -120,14 +121,14 @@ def record_intake(session: Session, intake: Intake, policy: DoorPolicy) -> Intak
     definition = consultations.definition_of(consultation)
     _require_open(definition, intake.received_at or utcnow())
     checks = _check_answers(definition, intake, policy)
-    participant = _participant(session, intake.participant)
-    contribution = _insert_contribution(session, consultation, intake, participant, checks)
+    participant_id = _participant_id(session, intake.participant)
+    contribution = _insert_contribution(session, consultation, intake, participant_id, checks)
     if contribution is None:
         replay = _find_existing(session, intake)
         assert replay is not None, "unique (channel, external_id) conflict without a row"
         return _result(replay, replayed=True)
-    if participant is not None and _deduplicates(definition, participant):
-        _apply_identity_policy(session, definition, contribution, participant)
+    if participant_id is not None and _deduplicates(definition, intake.participant):
+        _apply_identity_policy(session, definition, contribution, participant_id)
     _link_evidence(session, contribution, intake.evidence, policy)
     _audit(session, consultation, contribution, intake)
     return _result(contribution, replayed=False)
@@ -193,29 +194,23 @@ def _repeated(answers: list[AnswerIn]) -> list[str]:
     return repeated
 
 
-def _participant(session: Session, ref: ParticipantRef | None) -> Participant | None:
+def _participant_id(session: Session, ref: ParticipantRef | None) -> int | None:
     if ref is None:
         return None
-    found = session.scalar(select(Participant).where(Participant.key_hash == ref.key_hash))
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            participant = Participant(key_hash=ref.key_hash, kind=ref.kind)
-            session.add(participant)
-    except IntegrityError:
-        # Created meanwhile by a concurrent intake from the same person.
-        return session.scalars(
-            select(Participant).where(Participant.key_hash == ref.key_hash)
-        ).one()
-    return participant
+    new_id = insert_or_ignore(
+        session, Participant, key_hash=ref.key_hash, kind=ref.kind, created_at=utcnow()
+    )
+    return (
+        new_id
+        or session.scalars(select(Participant.id).where(Participant.key_hash == ref.key_hash)).one()
+    )
 
 
 def _insert_contribution(
     session: Session,
     consultation: Consultation,
     intake: Intake,
-    participant: Participant | None,
+    participant_id: int | None,
     checks: list[tuple[AnswerIn, AnswerCheck]],
 ) -> Contribution | None:
     """Insert the contribution and its answers; None if the same intake won a race."""
@@ -223,7 +218,7 @@ def _insert_contribution(
     for _attempt in range(5):
         contribution = Contribution(
             consultation_id=consultation.id,
-            participant_id=participant.id if participant else None,
+            participant_id=participant_id,
             channel=intake.channel.value,
             external_id=intake.external_id,
             status=ContributionStatus.REVIEW if uncertain else ContributionStatus.COUNTED,
@@ -263,32 +258,33 @@ def new_receipt_code() -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def _deduplicates(definition: Definition, participant: Participant) -> bool:
+def _deduplicates(definition: Definition, participant: ParticipantRef | None) -> bool:
     identity = definition.identity
-    return identity.policy == Policy.ONE_PER_PERSON and participant.kind in identity.keys
+    return (
+        participant is not None
+        and identity.policy == Policy.ONE_PER_PERSON
+        and participant.kind in identity.keys
+    )
 
 
 def _apply_identity_policy(
-    session: Session, definition: Definition, contribution: Contribution, participant: Participant
+    session: Session, definition: Definition, contribution: Contribution, participant_id: int
 ) -> None:
-    try:
-        with session.begin_nested():
-            session.add(
-                Participation(
-                    consultation_id=contribution.consultation_id,
-                    participant_id=participant.id,
-                    contribution_id=contribution.id,
-                )
-            )
+    first = insert_or_ignore(
+        session,
+        Participation,
+        consultation_id=contribution.consultation_id,
+        participant_id=participant_id,
+        contribution_id=contribution.id,
+    )
+    if first is not None:
         return
-    except IntegrityError:
-        pass
     # Locks the row on PostgreSQL; SQLite write transactions are serial already.
     held = session.scalars(
         select(Participation)
         .where(
             Participation.consultation_id == contribution.consultation_id,
-            Participation.participant_id == participant.id,
+            Participation.participant_id == participant_id,
         )
         .with_for_update()
     ).one()

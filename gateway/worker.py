@@ -12,7 +12,9 @@ from gateway.config import get_settings
 
 def make_celery(redis_url: str) -> Any:
     app = Celery("portevoix", broker=redis_url)
-    app.conf.update(task_acks_late=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=True)
+    app.conf.update(
+        task_acks_late=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=True
+    )
 
     @app.task(name="portevoix.run_job")  # type: ignore[untyped-decorator]
     def run_job_task(job_id: int) -> str | None:

@@ -51,8 +51,9 @@ def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     ok(env, "consultation", "load", str(BUDGET))
     port = _free_port()
     log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen([PORTEVOIX, "serve", "--port", str(port)], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [PORTEVOIX, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -69,10 +70,16 @@ def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
 def test_online_contribution_shows_in_results(env: dict[str, str], server: str) -> None:
     token = ok(env, "tokens", "create", "site-web").strip()
     assert token.startswith("pv_")
-    body = {"external_id": "42", "participant": {"id": "alice"},
-            "answers": {"projets": ["aire-jeux", "eclairage"]}}
-    response = httpx.post(f"{server}/api/v1/consultations/budget/contributions", json=body,
-                          headers={"Authorization": f"Bearer {token}"})
+    body = {
+        "external_id": "42",
+        "participant": {"id": "alice"},
+        "answers": {"projets": ["aire-jeux", "eclairage"]},
+    }
+    response = httpx.post(
+        f"{server}/api/v1/consultations/budget/contributions",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 201, response.text
     tally = json.loads(ok(env, "results", "BUDGET", "--format", "json"))
     assert tally["questions"][0]["counts"]["aire-jeux"] == 1

@@ -52,7 +52,9 @@ def _field_path(loc: tuple[int | str, ...], data: Any) -> str:
     node = data
     for step in loc:
         if isinstance(step, int):
-            label = node[step].get("id") or node[step].get("key") if _is_dict_at(node, step) else None
+            label = (
+                node[step].get("id") or node[step].get("key") if _is_dict_at(node, step) else None
+            )
             parts.append(f"[{step}]" + (f" ({label})" if label else ""))
         else:
             parts.append(("." if parts else "") + step)

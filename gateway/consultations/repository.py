@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,10 +61,13 @@ def list_all(session: Session) -> list[Consultation]:
     return list(session.scalars(select(Consultation).order_by(Consultation.code)))
 
 
+_PARSED: dict[str, Definition] = {}
+
+
 def definition_of(consultation: Consultation) -> Definition:
-    return _parse_cached(consultation.definition_hash, json.dumps(consultation.definition))
-
-
-@lru_cache(maxsize=64)
-def _parse_cached(_digest: str, definition_json: str) -> Definition:
-    return Definition.model_validate_json(definition_json)
+    """Parse a stored definition once per content hash (each intake needs it)."""
+    parsed = _PARSED.get(consultation.definition_hash)
+    if parsed is None:
+        parsed = Definition.model_validate(consultation.definition)
+        _PARSED[consultation.definition_hash] = parsed
+    return parsed

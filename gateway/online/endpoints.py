@@ -87,7 +87,9 @@ def _intake(
         )
     participant = None
     if body.participant is not None:
-        key = participant_key(body.participant.kind.value, body.participant.id, runtime.settings.secret)
+        key = participant_key(
+            body.participant.kind.value, body.participant.id, runtime.settings.secret
+        )
         participant = ParticipantRef(kind=body.participant.kind.value, key_hash=key)
     return Intake(
         consultation_code=consultation.code,

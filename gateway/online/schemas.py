@@ -20,7 +20,9 @@ class ContributionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     external_id: str = Field(
-        min_length=1, max_length=100, description="Your id for this contribution; sending it again is safe"
+        min_length=1,
+        max_length=100,
+        description="Your id for this contribution; sending it again is safe",
     )
     participant: ParticipantIn | None = None
     language: str = Field("fr", pattern="^(fr|en)$")

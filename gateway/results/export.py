@@ -15,8 +15,17 @@ from gateway.consultations import repository as consultations
 from gateway.store.models import Contribution
 
 CSV_COLUMNS = [
-    "contribution_id", "channel", "status", "submitted_at", "assisted", "language",
-    "question_id", "value", "source", "confidence", "answer_status",
+    "contribution_id",
+    "channel",
+    "status",
+    "submitted_at",
+    "assisted",
+    "language",
+    "question_id",
+    "value",
+    "source",
+    "confidence",
+    "answer_status",
 ]
 
 

@@ -62,11 +62,18 @@ def tally(session: Session, code: str, language: str = "fr") -> Tally:
     definition = consultations.definition_of(consultation)
     statuses = _statuses(session, consultation.id)
     rows = session.execute(
-        select(Contribution.status, Contribution.channel, Answer.question_id, Answer.value,
-               Answer.status)
+        select(
+            Contribution.status,
+            Contribution.channel,
+            Answer.question_id,
+            Answer.value,
+            Answer.status,
+        )
         .join(Answer, Answer.contribution_id == Contribution.id)
-        .where(Contribution.consultation_id == consultation.id,
-               Contribution.status.in_([COUNTED, REVIEW]))
+        .where(
+            Contribution.consultation_id == consultation.id,
+            Contribution.status.in_([COUNTED, REVIEW]),
+        )
     ).all()
     questions = {q.id: _empty(q, language) for q in definition.all_questions}
     numbers: dict[str, list[float]] = defaultdict(list)
@@ -118,7 +125,10 @@ def _empty(question: Question, language: str) -> QuestionTally:
 
 
 def _count(
-    entry: QuestionTally, question: Question | None, channel: str, value: Any,
+    entry: QuestionTally,
+    question: Question | None,
+    channel: str,
+    value: Any,
     numbers: list[float],
 ) -> None:
     entry.answered += 1

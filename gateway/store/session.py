@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_SECONDS = 30
@@ -71,3 +73,16 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def insert_or_ignore(session: Session, model: type[Any], **values: Any) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING; the new id, or None if a unique key clashed.
+
+    One statement instead of a savepoint and a retry, and safe under concurrency:
+    on PostgreSQL a clash waits for the other transaction, then reports nothing.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
+    new_id: int | None = session.execute(statement).scalar_one_or_none()
+    return new_id

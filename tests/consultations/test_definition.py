@@ -18,8 +18,12 @@ def test_examples_load() -> None:
     projets = budget.question("projets")
     assert projets is not None and projets.choice_limit == 3 and len(projets.options) == 8
     types = {q.type for q in parc.questions}
-    assert {QuestionType.YES_NO, QuestionType.SINGLE_CHOICE, QuestionType.SCALE,
-            QuestionType.TEXT} <= types
+    assert {
+        QuestionType.YES_NO,
+        QuestionType.SINGLE_CHOICE,
+        QuestionType.SCALE,
+        QuestionType.TEXT,
+    } <= types
     assert [q.id for q in parc.profile] == ["tranche-age", "quartier"]
 
 
@@ -53,12 +57,28 @@ BAD_DEFINITIONS = [
     (["closes_at"], "2026-10-01T08:00:00+01:00", "closes_at must come after opens_at"),
     (["opens_at"], "2026-11-01T08:00:00", "need a time zone"),
     (["kind"], "referendum", "kind: Input should be 'consultation' or 'vote'"),
-    (["questions", 0, "max_choices"], 9, "questions[0] (projets): min_choices (1) and max_choices (9)"),
+    (
+        ["questions", 0, "max_choices"],
+        9,
+        "questions[0] (projets): min_choices (1) and max_choices (9)",
+    ),
     (["questions", 0, "options", 1, "dtmf"], "1", "DTMF digit '1' is used twice"),
-    (["questions", 0, "options", 2, "key"], "jardin-partage", "option key 'jardin-partage' is used twice"),
-    (["questions", 0, "options", 2, "dtmf"], "12", "questions[0] (projets).options[2] (bancs).dtmf"),
+    (
+        ["questions", 0, "options", 2, "key"],
+        "jardin-partage",
+        "option key 'jardin-partage' is used twice",
+    ),
+    (
+        ["questions", 0, "options", 2, "dtmf"],
+        "12",
+        "questions[0] (projets).options[2] (bancs).dtmf",
+    ),
     (["questions", 0, "type"], "ranking", "questions[0] (projets).type: Input should be"),
-    (["questions", 0, "colour"], "red", "questions[0] (projets).colour: Extra inputs are not permitted"),
+    (
+        ["questions", 0, "colour"],
+        "red",
+        "questions[0] (projets).colour: Extra inputs are not permitted",
+    ),
     (["profile", 0, "id"], "projets", "question id 'projets' is used twice"),
     (["identity", "on_duplicate"], "merge", "identity.on_duplicate"),
     (["identity", "keys"], ["passport"], "identity.keys[0]"),

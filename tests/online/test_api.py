@@ -42,8 +42,9 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer pv_wrong"},
-                                     {"Authorization": "Basic Zm9vOmJhcg=="}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer pv_wrong"}, {"Authorization": "Basic Zm9vOmJhcg=="}]
+)
 def test_token_required(client: TestClient, headers: dict[str, str]) -> None:
     response = client.post(URL, json=_vote(), headers=headers)
     assert response.status_code == 401
@@ -74,8 +75,11 @@ def test_same_person_twice_counts_once(client: TestClient, token: str) -> None:
     ("body", "status", "needle"),
     [
         (_vote(answers={"projets": ["piscine"]}), 422, "unknown option 'piscine'"),
-        (_vote(answers={"projets": ["bancs", "fontaines", "toilettes", "eclairage"]}), 422,
-         "at most 3"),
+        (
+            _vote(answers={"projets": ["bancs", "fontaines", "toilettes", "eclairage"]}),
+            422,
+            "at most 3",
+        ),
         ({**_vote(), "participant": None}, 422, "one contribution per person"),
         ({**_vote(), "extra": 1}, 422, "extra"),
         (_vote(language="de"), 422, "language"),
@@ -91,8 +95,9 @@ def test_bad_contributions(
 
 
 def test_unknown_consultation(client: TestClient, token: str) -> None:
-    response = client.post("/api/v1/consultations/NOPE/contributions", json=_vote(),
-                           headers=_auth(token))
+    response = client.post(
+        "/api/v1/consultations/NOPE/contributions", json=_vote(), headers=_auth(token)
+    )
     assert response.status_code == 404
     assert client.get("/api/v1/consultations/NOPE/results").status_code == 404
 
@@ -100,8 +105,9 @@ def test_unknown_consultation(client: TestClient, token: str) -> None:
 def test_oversized_and_malformed_bodies(client: TestClient, token: str) -> None:
     huge = _vote(answers={"idee": "x" * 2_000_000})
     assert client.post(URL, json=huge, headers=_auth(token)).status_code == 413
-    malformed = client.post(URL, content=b"{not json", headers={
-        **_auth(token), "Content-Type": "application/json"})
+    malformed = client.post(
+        URL, content=b"{not json", headers={**_auth(token), "Content-Type": "application/json"}
+    )
     assert malformed.status_code == 422
 
 

@@ -42,7 +42,9 @@ def celery_runtime(tmp_path: Path, sqlite_url: str, redis_url: str) -> Iterator[
     runtime.close()
 
 
-def _start_worker(data_dir: Path, db_url: str, redis_url: str, log: Path) -> subprocess.Popen[bytes]:
+def _start_worker(
+    data_dir: Path, db_url: str, redis_url: str, log: Path
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PORTEVOIX_DATA_DIR": str(data_dir),
@@ -50,8 +52,19 @@ def _start_worker(data_dir: Path, db_url: str, redis_url: str, log: Path) -> sub
         "PORTEVOIX_JOBS": "celery",
         "PORTEVOIX_REDIS_URL": redis_url,
     }
-    command = [sys.executable, "-m", "celery", "-A", "gateway.worker", "worker", "--pool=solo",
-               "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"]
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "gateway.worker",
+        "worker",
+        "--pool=solo",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--loglevel=INFO",
+    ]
     return subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 

@@ -23,7 +23,9 @@ def test_content_addressed_and_read_back(tmp_path: Path) -> None:
     assert store.put(b"PARC", "text/plain") == blob
     assert store.read(blob.sha256) == b"PARC"
     assert store.path(blob.sha256).relative_to(tmp_path).parts[:2] == (
-        blob.sha256[:2], blob.sha256[2:4])
+        blob.sha256[:2],
+        blob.sha256[2:4],
+    )
 
 
 def test_size_limit(tmp_path: Path) -> None:

@@ -63,19 +63,34 @@ def test_same_intake_twice_is_recorded_once(store: Runtime) -> None:
     ("code", "answers", "problem"),
     [
         ("BUDGET", {"projets": ["piscine"]}, "projets: unknown option 'piscine'"),
-        ("BUDGET", {"projets": ["bancs", "jardin-partage", "toilettes", "eclairage"]},
-         "projets: 4 choices, at most 3 allowed"),
+        (
+            "BUDGET",
+            {"projets": ["bancs", "jardin-partage", "toilettes", "eclairage"]},
+            "projets: 4 choices, at most 3 allowed",
+        ),
         ("BUDGET", {"projets": ["bancs", "bancs"]}, "projets: an option is chosen twice"),
         ("BUDGET", {}, "projets: an answer is required"),
         ("BUDGET", {"projets": ["bancs"], "couleur": "rouge"}, "couleur: unknown question"),
-        ("PARC", {"frequentation": "yes", "priorite": "jeux", "satisfaction": 6},
-         "satisfaction: 6 is out of range 1–5"),
-        ("PARC", {"frequentation": "peut-être", "priorite": "jeux", "satisfaction": 3},
-         "frequentation: unknown option 'peut-être'"),
-        ("PARC", {"frequentation": "yes", "priorite": "jeux", "satisfaction": 3, "visites": 2.5},
-         "visites: 2.5 is not a whole number"),
-        ("PARC", {"frequentation": "yes", "priorite": "jeux", "satisfaction": 3, "idee": "x" * 501},
-         "idee: 501 characters, at most 500"),
+        (
+            "PARC",
+            {"frequentation": "yes", "priorite": "jeux", "satisfaction": 6},
+            "satisfaction: 6 is out of range 1–5",
+        ),
+        (
+            "PARC",
+            {"frequentation": "peut-être", "priorite": "jeux", "satisfaction": 3},
+            "frequentation: unknown option 'peut-être'",
+        ),
+        (
+            "PARC",
+            {"frequentation": "yes", "priorite": "jeux", "satisfaction": 3, "visites": 2.5},
+            "visites: 2.5 is not a whole number",
+        ),
+        (
+            "PARC",
+            {"frequentation": "yes", "priorite": "jeux", "satisfaction": 3, "idee": "x" * 501},
+            "idee: 501 characters, at most 500",
+        ),
     ],
 )
 def test_invalid_certain_answer_is_rejected_and_nothing_stored(
@@ -100,8 +115,12 @@ def test_closed_consultation(store: Runtime) -> None:
 
 def test_uncertain_invalid_answer_goes_to_review(store: Runtime) -> None:
     overvote = {"projets": ["bancs", "jardin-partage", "toilettes", "eclairage"]}
-    result = record(store, make_intake(answers=overvote, channel=Channel.PAPER,
-                                       source=AnswerSource.OMR, confidence=0.95))
+    result = record(
+        store,
+        make_intake(
+            answers=overvote, channel=Channel.PAPER, source=AnswerSource.OMR, confidence=0.95
+        ),
+    )
     assert result.status == ContributionStatus.REVIEW
     with store.sessions() as session:
         answer = session.get_one(Contribution, result.contribution_id).answers[0]
@@ -110,8 +129,12 @@ def test_uncertain_invalid_answer_goes_to_review(store: Runtime) -> None:
 
 def test_low_confidence_goes_to_review_and_is_counted_apart(store: Runtime) -> None:
     record(store, make_intake(answers={"projets": ["bancs"]}))
-    unsure = make_intake(answers={"projets": ["bancs"]}, channel=Channel.IVR,
-                         source=AnswerSource.SPEECH, confidence=0.5)
+    unsure = make_intake(
+        answers={"projets": ["bancs"]},
+        channel=Channel.IVR,
+        source=AnswerSource.SPEECH,
+        confidence=0.5,
+    )
     assert record(store, unsure).status == ContributionStatus.REVIEW
     with store.sessions() as session:
         result = tally(session, "BUDGET")
@@ -189,9 +212,16 @@ def test_twenty_threads_one_person_one_counted_contribution(store: Runtime) -> N
     def vote(n: int) -> None:
         barrier.wait()
         try:
-            record(store, make_intake(answers={"projets": ["bancs"]}, participant=person,
-                                      external_id=f"race-{n}", channel=Channel.SMS))
-        except BaseException as error:  # noqa: BLE001 — collected and asserted below
+            record(
+                store,
+                make_intake(
+                    answers={"projets": ["bancs"]},
+                    participant=person,
+                    external_id=f"race-{n}",
+                    channel=Channel.SMS,
+                ),
+            )
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=vote, args=(n,)) for n in range(20)]
@@ -214,8 +244,9 @@ def test_twenty_threads_same_intake_one_row(store: Runtime) -> None:
 
     def send() -> None:
         barrier.wait()
-        receipts.append(record(store, make_intake(external_id="SAME", channel=Channel.SMS))
-                        .receipt_code)
+        receipts.append(
+            record(store, make_intake(external_id="SAME", channel=Channel.SMS)).receipt_code
+        )
 
     threads = [threading.Thread(target=send) for _ in range(20)]
     for thread in threads:

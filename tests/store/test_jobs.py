@@ -124,5 +124,5 @@ def test_in_process_workers_run_jobs(runtime: Runtime) -> None:
 
 
 def test_job_names_are_domain_verb() -> None:
-    with pytest.raises(ValueError, match="domain.verb"):
+    with pytest.raises(ValueError, match=r"domain\.verb"):
         job("nodots")
