@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -214,9 +214,11 @@ def _insert_contribution(
     checks: list[tuple[AnswerIn, AnswerCheck]],
 ) -> Contribution | None:
     """Insert the contribution and its answers; None if the same intake won a race."""
-    uncertain = [c for _, c in checks if c.status == AnswerStatus.REVIEW]
+    uncertain = any(c.status == AnswerStatus.REVIEW for _, c in checks)
     for _attempt in range(5):
-        contribution = Contribution(
+        contribution_id = insert_or_ignore(
+            session,
+            Contribution,
             consultation_id=consultation.id,
             participant_id=participant_id,
             channel=intake.channel.value,
@@ -228,29 +230,32 @@ def _insert_contribution(
             assisted_by=intake.assisted_by,
             definition_hash=consultation.definition_hash,
             submitted_at=intake.received_at or utcnow(),
-            answers=[_answer_row(a, c) for a, c in checks],
+            created_at=utcnow(),
+            updated_at=utcnow(),
         )
-        try:
-            with session.begin_nested():
-                session.add(contribution)
-        except IntegrityError:
-            if _find_existing(session, intake) is not None:
-                return None
-            continue  # a receipt code collision: draw another
-        return contribution
+        if contribution_id is not None:
+            if checks:
+                session.execute(
+                    insert(Answer), [_answer_row(contribution_id, a, c) for a, c in checks]
+                )
+            return session.get_one(Contribution, contribution_id)
+        if _find_existing(session, intake) is not None:
+            return None
+        # Otherwise a receipt code collision: draw another.
     raise RuntimeError("could not draw a unique receipt code")
 
 
-def _answer_row(answer: AnswerIn, check: AnswerCheck) -> Answer:
-    return Answer(
-        question_id=answer.question_id,
-        value=check.value,
-        raw_input=answer.raw,
-        source=answer.source.value,
-        confidence=answer.confidence,
-        status=check.status.value,
-        status_reason=check.reason,
-    )
+def _answer_row(contribution_id: int, answer: AnswerIn, check: AnswerCheck) -> dict[str, Any]:
+    return {
+        "contribution_id": contribution_id,
+        "question_id": answer.question_id,
+        "value": check.value,
+        "raw_input": answer.raw,
+        "source": answer.source.value,
+        "confidence": answer.confidence,
+        "status": check.status.value,
+        "status_reason": check.reason,
+    }
 
 
 def new_receipt_code() -> str:
