@@ -7,8 +7,6 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
 from gateway.identity import participant_key
@@ -62,7 +60,3 @@ def make_intake(
 def record(runtime: Runtime, intake: Intake, policy: DoorPolicy | None = None) -> IntakeResult:
     with runtime.sessions() as session, session.begin():
         return record_intake(session, intake, policy or DoorPolicy())
-
-
-def in_session(runtime: Runtime) -> Session:
-    return runtime.sessions()

@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from gateway.store.models import Channel
+
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")]
 DtmfDigit = Annotated[str, StringConstraints(pattern=r"^[0-9]$")]
@@ -146,14 +148,6 @@ class Kind(StrEnum):
     VOTE = "vote"
 
 
-class ChannelName(StrEnum):
-    SMS = "sms"
-    IVR = "ivr"
-    KIOSK = "kiosk"
-    PAPER = "paper"
-    ONLINE = "online"
-
-
 class Policy(StrEnum):
     ONE_PER_PERSON = "one_per_person"
     MANY = "many"
@@ -186,7 +180,7 @@ class Definition(Strict):
     description: Text
     opens_at: datetime
     closes_at: datetime
-    channels: list[ChannelName] = list(ChannelName)
+    channels: list[Channel] = list(Channel)
     identity: Identity = Identity()
     questions: Annotated[list[Question], Field(min_length=1)]
     profile: list[Question] = []
