@@ -81,8 +81,18 @@ def insert_or_ignore(session: Session, model: type[Any], **values: Any) -> int |
     One statement instead of a savepoint and a retry, and safe under concurrency:
     on PostgreSQL a clash waits for the other transaction, then reports nothing.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
-    new_id: int | None = session.execute(statement).scalar_one_or_none()
+    statement = _insert_or_ignore_statement(session.get_bind().dialect.name, model)
+    new_id: int | None = session.execute(statement, values).scalar_one_or_none()
     return new_id
+
+
+_STATEMENTS: dict[tuple[str, type[Any]], Any] = {}
+
+
+def _insert_or_ignore_statement(dialect: str, model: type[Any]) -> Any:
+    # Built once per table: constructing the statement costs more than running it.
+    key = (dialect, model)
+    if key not in _STATEMENTS:
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        _STATEMENTS[key] = insert(model).on_conflict_do_nothing().returning(model.id)
+    return _STATEMENTS[key]
