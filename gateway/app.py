@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from gateway import tasks  # noqa: F401  (registers every job)
 from gateway.config import Settings, get_settings
-from gateway.jobs import redispatch_pending
+from gateway.jobs import Scheduler, redispatch_pending
 from gateway.limits import BodySizeLimit
 from gateway.online.endpoints import router as online_router
 from gateway.runtime import Runtime, build_runtime
@@ -30,8 +30,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = runtime or build_runtime(settings)
         redispatch_pending(app.state.runtime)
+        scheduler = Scheduler(app.state.runtime)
+        if owns_runtime:
+            scheduler.start()
         yield
         if owns_runtime:
+            scheduler.stop()
             app.state.runtime.close()
 
     app = FastAPI(title="Porte-voix", version="0.1.0", lifespan=lifespan)

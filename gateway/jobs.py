@@ -10,14 +10,17 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.store.base import utcnow
 from gateway.store.models import Job, JobStatus
 
 if TYPE_CHECKING:
@@ -27,16 +30,23 @@ log = logging.getLogger(__name__)
 
 JobFunction = Callable[..., None]
 REGISTRY: dict[str, JobFunction] = {}
+PERIODIC: dict[str, timedelta] = {}
 _PENDING_KEY = "portevoix.jobs_to_dispatch"
 
 
-def job(name: str) -> Callable[[JobFunction], JobFunction]:
-    """Register a job function under `domain.verb`; it is called as fn(runtime, **args)."""
+def job(name: str, every: timedelta | None = None) -> Callable[[JobFunction], JobFunction]:
+    """Register a job function under `domain.verb`; it is called as fn(runtime, **args).
+
+    With `every`, the serving process also enqueues it (without arguments) at that
+    interval, so housekeeping such as retention runs without an outside scheduler.
+    """
     if name.count(".") != 1:
         raise ValueError(f"job names are domain.verb, not {name!r}")
 
     def register(fn: JobFunction) -> JobFunction:
         REGISTRY[name] = fn
+        if every is not None:
+            PERIODIC[name] = every
         return fn
 
     return register
@@ -128,6 +138,48 @@ def redispatch_pending(runtime: Runtime) -> int:
     for job_id in job_ids:
         runtime.dispatcher.dispatch(job_id)
     return len(job_ids)
+
+
+def enqueue_due(runtime: Runtime) -> list[str]:
+    """Enqueue each periodic job whose last run is older than its interval."""
+    due = []
+    with runtime.sessions() as session, session.begin():
+        for name, every in PERIODIC.items():
+            last = session.scalar(select(func.max(Job.created_at)).where(Job.name == name))
+            if last is None or _aware(last) <= utcnow() - every:
+                enqueue(session, name)
+                due.append(name)
+    return due
+
+
+def _aware(at: datetime) -> datetime:
+    # SQLite hands datetimes back without their zone; they were stored in UTC.
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+class Scheduler:
+    """A thread of the serving process that enqueues periodic jobs when due."""
+
+    def __init__(self, runtime: Runtime, tick_seconds: float = 60.0) -> None:
+        self._runtime = runtime
+        self._tick = tick_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                enqueue_due(self._runtime)
+            except Exception:
+                log.exception("could not enqueue periodic jobs")
+            self._stop.wait(self._tick)
 
 
 class InProcessDispatcher:

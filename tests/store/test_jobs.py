@@ -8,7 +8,15 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from gateway.jobs import REGISTRY, InProcessDispatcher, enqueue, job, redispatch_pending, run_job
+from gateway.jobs import (
+    REGISTRY,
+    InProcessDispatcher,
+    enqueue,
+    enqueue_due,
+    job,
+    redispatch_pending,
+    run_job,
+)
 from gateway.runtime import Runtime
 from gateway.store.models import Job, JobStatus
 
@@ -126,3 +134,9 @@ def test_in_process_workers_run_jobs(runtime: Runtime) -> None:
 def test_job_names_are_domain_verb() -> None:
     with pytest.raises(ValueError, match=r"domain\.verb"):
         job("nodots")
+
+
+def test_periodic_jobs_are_enqueued_once_per_interval(runtime: Runtime, recorder: Recorder) -> None:
+    assert "evidence.purge_expired" in enqueue_due(runtime)
+    assert "evidence.purge_expired" not in enqueue_due(runtime)
+    assert len(recorder.ids) >= 1
