@@ -45,26 +45,46 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _start(env: dict[str, str], log: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [PORTEVOIX, *args, "--port", str(port)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"portevoix {args[0]} did not start:\n{log.read_text()}")
+
+
 @pytest.fixture
 def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     ok(env, "init")
     ok(env, "consultation", "load", str(BUDGET))
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [PORTEVOIX, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    process, base = _start(env, tmp_path / "serve.log", "serve")
     yield base
     process.terminate()
     process.wait(timeout=30)
+
+
+def test_demo_serves_the_examples(env: dict[str, str], tmp_path: Path) -> None:
+    log = tmp_path / "demo.log"
+    process, base = _start(env, log, "demo")
+    try:
+        codes = [c["code"] for c in httpx.get(f"{base}/api/v1/consultations").json()]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert codes == ["BUDGET", "PARC"]
+    assert "online API" in log.read_text()
 
 
 def test_online_contribution_shows_in_results(env: dict[str, str], server: str) -> None:
