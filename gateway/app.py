@@ -14,11 +14,13 @@ from gateway.jobs import Scheduler, redispatch_pending
 from gateway.limits import BodySizeLimit
 from gateway.online.endpoints import router as online_router
 from gateway.runtime import Runtime, build_runtime
+from gateway.sms.endpoints import router as sms_router
 from gateway.store.models import Channel
 
 # Each channel adapter declares its own router; settings choose which are mounted.
 CHANNEL_ROUTERS: dict[Channel, APIRouter] = {
     Channel.ONLINE: online_router,
+    Channel.SMS: sms_router,
 }
 
 

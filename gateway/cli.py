@@ -20,6 +20,7 @@ from gateway.online.tokens import create_token
 from gateway.results import export as exports
 from gateway.results.tally import Tally, tally
 from gateway.runtime import Runtime, build_runtime
+from gateway.sms.cli import app as sms_app
 from gateway.store.migrate import upgrade
 from gateway.store.session import transaction
 
@@ -32,6 +33,7 @@ audit_app = typer.Typer(help="The audit journal.", no_args_is_help=True)
 app.add_typer(consultation_app, name="consultation")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(sms_app, name="sms")
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
@@ -210,6 +212,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 def channel_urls(base: str, settings: Settings) -> list[str]:
     urls = {
         "online": f"online API     {base}/api/v1/consultations  (docs: {base}/docs)",
+        "sms": f"SMS (Twilio)   {base}/sms/twilio/inbound  (status: {base}/sms/twilio/status)",
     }
     lines = [text for channel, text in urls.items() if channel in settings.channels]
     return [*lines, f"health         {base}/healthz"]

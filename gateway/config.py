@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -36,6 +37,24 @@ class Settings(BaseSettings):
     max_request_bytes: int = 1024 * 1024
 
     twilio_auth_token: SecretStr | None = None
+    twilio_account_sid: str = ""
+    # The SMS sender: a Twilio number in E.164 or an alphanumeric sender id.
+    twilio_from_number: str = ""
+    # Where the REST client sends requests; a local stand-in in tests.
+    twilio_api_url: str = "https://api.twilio.com"
+
+    # A conversation left this long without a reply expires (answers and number purged).
+    sms_idle_minutes: int = 60
+    # More inbound messages than this from one number within the window get one polite reply.
+    sms_flood_limit: int = 20
+    sms_flood_window_minutes: int = 5
+    sms_log_retention_days: int = 30
+    # Outbound invitations: at most this many per minute, never in quiet hours.
+    sms_send_per_minute: int = 60
+    sms_timezone: str = "Europe/Paris"
+    sms_quiet_start: time = time(22, 0)
+    sms_quiet_end: time = time(8, 0)
+    sms_quiet_days: list[int] = [6]  # Monday is 0: no invitations on Sundays.
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

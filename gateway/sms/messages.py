@@ -1,0 +1,80 @@
+"""The texts a resident receives, built from the definition and the catalogue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gateway.consultations.schema import CHOICE_TYPES, Definition, Option, Question
+from gateway.i18n import t
+from gateway.sms.segments import transliterate
+
+PARIS_DATE = "%d/%m/%Y"
+
+
+def fit(text: str, definition: Definition | None) -> str:
+    """Drop what GSM-7 cannot carry when the definition allows it (system text always may)."""
+    allowed = definition.sms_transliterate if definition is not None else True
+    return transliterate(text) if allowed else text
+
+
+def option_label(option: Option, language: str) -> str:
+    # The SMS short form is written in French; English readers get the English label.
+    if language != "fr" and option.label.en:
+        return option.label.en
+    return option.sms_label(language)
+
+
+def question_text(definition: Definition, question: Question, language: str) -> str:
+    questions = definition.all_questions
+    number = questions.index(question) + 1
+    lines = [f"{number}/{len(questions)} {question.prompt(language, short=True)}"]
+    if question.type in CHOICE_TYPES:
+        lines += [f"{i} {option_label(o, language)}" for i, o in enumerate(question.options, 1)]
+    return "\n".join(lines)
+
+
+def intro(definition: Definition, language: str) -> str:
+    return t(
+        language,
+        "%(title)s: %(count)s questions. Answer by SMS. HELP for help, STOP to stop.",
+        title=definition.title.get(language),
+        count=len(definition.all_questions),
+    )
+
+
+def invitation(definition: Definition, language: str) -> str:
+    return t(
+        language,
+        "%(title)s. Give your opinion by SMS: send %(code)s to this number. STOP to stop.",
+        title=definition.title.get(language),
+        code=definition.code,
+    )
+
+
+def open_codes(language: str, codes: list[str]) -> str:
+    if not codes:
+        return t(language, "There is no consultation open by SMS right now.")
+    return t(language, "To take part, send one of these codes: %(codes)s", codes=", ".join(codes))
+
+
+def unknown_code(language: str, codes: list[str]) -> str:
+    if not codes:
+        return open_codes(language, codes)
+    return t(
+        language,
+        "We do not know this code. To take part, send one of these codes: %(codes)s",
+        codes=", ".join(codes),
+    )
+
+
+def not_open(definition: Definition, language: str, now: datetime) -> str | None:
+    if now < definition.opens_at:
+        return t(
+            language,
+            "The consultation %(code)s starts on %(date)s.",
+            code=definition.code,
+            date=definition.opens_at.strftime(PARIS_DATE),
+        )
+    if now >= definition.closes_at:
+        return t(language, "The consultation %(code)s is over. Thank you.", code=definition.code)
+    return None

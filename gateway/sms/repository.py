@@ -1,0 +1,211 @@
+"""SMS queries: conversations, the inbound log, opt-outs, outbound messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from gateway.sms.models import (
+    ConversationStatus,
+    OutboundStatus,
+    SmsConversation,
+    SmsInbound,
+    SmsOptOut,
+    SmsOutbound,
+    SmsStatusEvent,
+)
+from gateway.store.base import utcnow
+from gateway.store.models import Participant, Participation
+from gateway.store.session import insert_or_ignore
+
+
+def claim_message(
+    session: Session, message_sid: str, phone_hash: str, now: datetime
+) -> SmsInbound | None:
+    """Log a new MessageSid and return it; None when it was already handled (a retry)."""
+    new_id = insert_or_ignore(
+        session, SmsInbound, message_sid=message_sid, phone_hash=phone_hash, received_at=now
+    )
+    return session.get_one(SmsInbound, new_id) if new_id is not None else None
+
+
+def inbound(session: Session, message_sid: str) -> SmsInbound | None:
+    return session.scalar(select(SmsInbound).where(SmsInbound.message_sid == message_sid))
+
+
+def messages_since(session: Session, phone_hash: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SmsInbound)
+            .where(SmsInbound.phone_hash == phone_hash, SmsInbound.received_at >= since)
+        )
+        or 0
+    )
+
+
+def conversation_for_update(session: Session, phone_hash: str) -> SmsConversation:
+    """The number's conversation row, created if new, locked against a concurrent message."""
+    insert_or_ignore(
+        session,
+        SmsConversation,
+        phone_hash=phone_hash,
+        language="fr",
+        status=ConversationStatus.IDLE,
+        step=0,
+        attempts=0,
+        answers={},
+        transcript=[],
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    return session.scalars(
+        select(SmsConversation).where(SmsConversation.phone_hash == phone_hash).with_for_update()
+    ).one()
+
+
+def conversation_row(session: Session, phone_hash: str) -> SmsConversation | None:
+    return session.scalar(select(SmsConversation).where(SmsConversation.phone_hash == phone_hash))
+
+
+def language_of(session: Session, phone_hash: str) -> str | None:
+    return session.scalar(
+        select(SmsConversation.language).where(SmsConversation.phone_hash == phone_hash)
+    )
+
+
+def is_opted_out(session: Session, phone_hash: str) -> bool:
+    found = session.scalar(select(SmsOptOut.id).where(SmsOptOut.phone_hash == phone_hash))
+    return found is not None
+
+
+def opt_out(session: Session, phone_hash: str, keyword: str) -> bool:
+    """Record an opt-out; False when the number had already opted out."""
+    new_id = insert_or_ignore(
+        session, SmsOptOut, phone_hash=phone_hash, keyword=keyword[:32], opted_out_at=utcnow()
+    )
+    return new_id is not None
+
+
+def opt_in(session: Session, phone_hash: str) -> bool:
+    """Remove an opt-out; False when there was none."""
+    removed = session.execute(delete(SmsOptOut).where(SmsOptOut.phone_hash == phone_hash))
+    return bool(removed.rowcount)  # type: ignore[attr-defined]
+
+
+def took_part(session: Session, consultation_id: int, phone_hash: str) -> bool:
+    found = session.scalar(
+        select(Participation.id)
+        .join(Participant, Participant.id == Participation.participant_id)
+        .where(Participation.consultation_id == consultation_id, Participant.key_hash == phone_hash)
+    )
+    return found is not None
+
+
+def purge_idle_numbers(session: Session, idle_before: datetime) -> int:
+    """Forget raw numbers, answers and transcripts of conversations idle too long."""
+    done = session.execute(
+        update(SmsConversation)
+        .where(
+            SmsConversation.last_message_at < idle_before,
+            SmsConversation.status == ConversationStatus.ACTIVE,
+        )
+        .values(
+            status=ConversationStatus.EXPIRED,
+            reply_to=None,
+            token=None,
+            answers={},
+            transcript=[],
+        )
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def purge_outbound_numbers(session: Session) -> int:
+    # A row left "sending" by a crash is never retried (no double send): drop its number too.
+    done = session.execute(
+        update(SmsOutbound)
+        .where(SmsOutbound.to.is_not(None), SmsOutbound.status != OutboundStatus.QUEUED)
+        .values(to=None)
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def delete_inbound_before(session: Session, before: datetime) -> int:
+    done = session.execute(delete(SmsInbound).where(SmsInbound.received_at < before))
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def queue_outbound(session: Session, **values: Any) -> int | None:
+    """Queue a message once per (kind, consultation, number); None if already queued."""
+    return insert_or_ignore(
+        session,
+        SmsOutbound,
+        status=OutboundStatus.QUEUED,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+        **values,
+    )
+
+
+def queued_ids(session: Session, limit: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(SmsOutbound.id)
+            .where(SmsOutbound.status == OutboundStatus.QUEUED)
+            .order_by(SmsOutbound.id)
+            .limit(limit)
+        )
+    )
+
+
+def claim_outbound(session: Session, outbound_id: int) -> SmsOutbound | None:
+    claimed = session.execute(
+        update(SmsOutbound)
+        .where(SmsOutbound.id == outbound_id, SmsOutbound.status == OutboundStatus.QUEUED)
+        .values(status=OutboundStatus.SENDING, updated_at=utcnow())
+    )
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return None
+    return session.get_one(SmsOutbound, outbound_id)
+
+
+def record_status(session: Session, message_sid: str, status: str, error_code: str | None) -> bool:
+    """Store a delivery status once; update the outbound row it belongs to."""
+    new_id = insert_or_ignore(
+        session,
+        SmsStatusEvent,
+        message_sid=message_sid,
+        status=status[:16],
+        error_code=error_code,
+        received_at=utcnow(),
+    )
+    if new_id is None:
+        return False
+    outbound = session.scalar(select(SmsOutbound).where(SmsOutbound.message_sid == message_sid))
+    if outbound is not None and status in _STATUS_FROM_TWILIO:
+        outbound.status = _STATUS_FROM_TWILIO[status]
+        outbound.reason = f"error {error_code}" if error_code else outbound.reason
+    return True
+
+
+# Twilio's MessageStatus values, folded onto ours ("accepted"/"queued" are ours already).
+_STATUS_FROM_TWILIO = {
+    "sending": OutboundStatus.SENT,
+    "sent": OutboundStatus.SENT,
+    "delivered": OutboundStatus.DELIVERED,
+    "undelivered": OutboundStatus.UNDELIVERED,
+    "failed": OutboundStatus.FAILED,
+}
+
+
+def outbound_counts(session: Session, code: str) -> dict[str, int]:
+    rows = session.execute(
+        select(SmsOutbound.status, func.count())
+        .where(SmsOutbound.consultation_code == code)
+        .group_by(SmsOutbound.status)
+    ).all()
+    return {status: count for status, count in rows}

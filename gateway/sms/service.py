@@ -1,0 +1,262 @@
+"""One inbound SMS, from the MessageSid log to the replies, in the caller's transaction.
+
+Order matters and is the product's promise: a retry gets the same replies; an
+opt-out is honoured before anything else; an opted-out number gets nothing; a
+flood gets one polite reply; only then does the conversation engine run, and a
+finished conversation goes through the one door.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from gateway.consultations import repository as consultations
+from gateway.consultations.schema import Definition, IdentityKey, Policy
+from gateway.deps import door_policy
+from gateway.errors import NotFound
+from gateway.i18n import N_, t
+from gateway.identity import InvalidPhoneNumber, normalise_phone, participant_key
+from gateway.intake import (
+    AnswerIn,
+    EvidenceRef,
+    Intake,
+    IntakeRejected,
+    IntakeResult,
+    ParticipantRef,
+    record_intake,
+)
+from gateway.runtime import Runtime
+from gateway.sms import keywords, messages
+from gateway.sms import repository as sms
+from gateway.sms.conversation import Engine, Outcome, forget
+from gateway.sms.models import ConversationStatus, SmsConversation
+from gateway.store import base
+from gateway.store.models import AnswerSource, Channel, ContributionStatus
+
+log = logging.getLogger(__name__)
+TRANSCRIPT_MEDIA_TYPE = "application/vnd.portevoix.sms-transcript+json"
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    message_sid: str
+    sender: str
+    body: str
+    num_media: int = 0
+
+
+@dataclass(frozen=True)
+class Reply:
+    messages: list[str]
+    outcome: str
+    replayed: bool = False
+
+
+def utcnow() -> datetime:
+    """The service's clock; tests pin it inside a consultation's dates."""
+    return base.utcnow()
+
+
+def handle_inbound(session: Session, runtime: Runtime, message: InboundSms) -> Reply:
+    """Answer one inbound SMS once; flush, and let the caller commit."""
+    try:
+        number = normalise_phone(message.sender)
+    except InvalidPhoneNumber:
+        # Short codes and alphanumeric senders cannot take part or be answered.
+        return Reply([], "not_a_phone")
+    phone_hash = participant_key("phone", number, runtime.settings.secret)
+    now = utcnow()
+    logged = sms.claim_message(session, message.message_sid, phone_hash, now)
+    if logged is None:
+        previous = sms.inbound(session, message.message_sid)
+        return Reply(previous.replies or [] if previous else [], "replay", replayed=True)
+    replies, outcome = _respond(session, runtime, message, number, phone_hash, now)
+    logged.replies = replies
+    logged.outcome = outcome
+    session.flush()
+    return Reply(replies, outcome)
+
+
+def _respond(
+    session: Session,
+    runtime: Runtime,
+    message: InboundSms,
+    number: str,
+    phone_hash: str,
+    now: datetime,
+) -> tuple[list[str], str]:
+    if keywords.is_opt_out(message.body):
+        return _plain(_opt_out(session, message.body, phone_hash)), "opted_out"
+    if sms.is_opted_out(session, phone_hash):
+        if keywords.is_opt_in(message.body):
+            return _plain(_opt_in(session, phone_hash, now)), "opted_in"
+        return [], "suppressed"
+    flood = _flood_reply(session, runtime, phone_hash, now)
+    if flood is not None:
+        return _plain(flood), "rate_limited"
+    conversation = sms.conversation_for_update(session, phone_hash)
+    known = StoreConsultations(session, phone_hash, now)
+    engine = Engine(conversation, known, now, _idle(runtime))
+    turn = engine.handle(message.body, has_media=message.num_media > 0)
+    _remember(conversation, message, number, now, turn.outcome)
+    definition = known.definition(conversation.consultation_code or "")
+    replies = turn.replies
+    if turn.outcome == Outcome.FINISHED:
+        replies = [*replies, _finish(session, runtime, engine, phone_hash, now)]
+    return [messages.fit(text, definition) for text in replies], turn.outcome.value
+
+
+def _plain(replies: list[str]) -> list[str]:
+    """Messages outside any consultation always go out in GSM-7, the cheapest."""
+    return [messages.fit(text, None) for text in replies]
+
+
+def _opt_out(session: Session, body: str, phone_hash: str) -> list[str]:
+    folded = keywords.fold(body)
+    language = "en" if folded in keywords.ENGLISH_OPT_OUT else sms.language_of(session, phone_hash)
+    first = sms.opt_out(session, phone_hash, folded)
+    conversation = sms.conversation_row(session, phone_hash)
+    if conversation is not None:
+        forget(conversation)
+    if not first:
+        return []  # Confirmed once already: never another message until START.
+    return [
+        t(language or "fr", "You will not get SMS from us any more. To start again, send START.")
+    ]
+
+
+def _opt_in(session: Session, phone_hash: str, now: datetime) -> list[str]:
+    sms.opt_in(session, phone_hash)
+    language = sms.language_of(session, phone_hash) or "fr"
+    codes = StoreConsultations(session, phone_hash, now).open_codes()
+    welcome = t(language, "Welcome back: you can get our SMS again.")
+    return [f"{welcome} {messages.open_codes(language, codes)}"]
+
+
+def _flood_reply(
+    session: Session, runtime: Runtime, phone_hash: str, now: datetime
+) -> list[str] | None:
+    settings = runtime.settings
+    window = timedelta(minutes=settings.sms_flood_window_minutes)
+    count = sms.messages_since(session, phone_hash, now - window)
+    if count <= settings.sms_flood_limit:
+        return None
+    if count > settings.sms_flood_limit + 1:
+        return []  # Told once per window; more replies would only cost the commune.
+    language = sms.language_of(session, phone_hash) or "fr"
+    message = N_(
+        "You sent many messages. Please wait %(minutes)s minutes, then send your answer again."
+    )
+    return [t(language, message, minutes=settings.sms_flood_window_minutes)]
+
+
+def _idle(runtime: Runtime) -> timedelta:
+    return timedelta(minutes=runtime.settings.sms_idle_minutes)
+
+
+def _remember(
+    conversation: SmsConversation, message: InboundSms, number: str, now: datetime, outcome: Outcome
+) -> None:
+    conversation.last_message_at = now
+    if conversation.status != ConversationStatus.ACTIVE and outcome != Outcome.FINISHED:
+        return
+    if outcome == Outcome.STARTED:
+        conversation.transcript = []
+    entry = {"sid": message.message_sid, "at": now.isoformat(), "body": message.body}
+    conversation.transcript = [*conversation.transcript, entry]
+    conversation.reply_to = number
+
+
+def _finish(
+    session: Session, runtime: Runtime, engine: Engine, phone_hash: str, now: datetime
+) -> str:
+    conversation = engine.row
+    language = conversation.language
+    code = conversation.consultation_code or ""
+    try:
+        result = record_intake(
+            session, _intake(runtime, conversation, phone_hash, now), door_policy(runtime)
+        )
+    except (IntakeRejected, NotFound) as error:
+        log.warning("SMS conversation for %s not recorded: %s", code, error)
+        engine.reset()
+        message = N_("Sorry, your answers could not be saved. Send %(code)s to start again.")
+        return t(language, message, code=code)
+    engine.reset()
+    return _receipt(result, language)
+
+
+def _intake(
+    runtime: Runtime, conversation: SmsConversation, phone_hash: str, now: datetime
+) -> Intake:
+    transcript = json.dumps(conversation.transcript, ensure_ascii=False).encode()
+    blob = runtime.evidence.put(transcript, TRANSCRIPT_MEDIA_TYPE)
+    return Intake(
+        consultation_code=conversation.consultation_code or "",
+        channel=Channel.SMS,
+        external_id=f"sms:{conversation.token}",
+        answers=[
+            AnswerIn(
+                question_id=question_id,
+                value=answer["value"],
+                raw=answer["raw"],
+                source=AnswerSource.SMS,
+                confidence=answer["confidence"],
+            )
+            for question_id, answer in conversation.answers.items()
+        ],
+        participant=ParticipantRef(kind=IdentityKey.PHONE.value, key_hash=phone_hash),
+        evidence=[EvidenceRef(blob.sha256, blob.media_type, blob.size, role="sms_transcript")],
+        language=conversation.language,
+        received_at=now,
+    )
+
+
+def _receipt(result: IntakeResult, language: str) -> str:
+    if result.status == ContributionStatus.DUPLICATE:
+        message = N_(
+            "Thank you. You already took part, so your first answers are kept. Receipt: %(receipt)s"
+        )
+    elif result.status == ContributionStatus.REVIEW:
+        message = N_(
+            "Thank you! A person at the town hall will read your answers. Receipt: %(receipt)s"
+        )
+    else:
+        message = N_("Thank you! Your answers are saved. Your receipt code: %(receipt)s")
+    return t(language, message, receipt=result.receipt_code)
+
+
+class StoreConsultations:
+    """The engine's view of consultations, read from the store once per message."""
+
+    def __init__(self, session: Session, phone_hash: str, now: datetime) -> None:
+        self.session = session
+        self.phone_hash = phone_hash
+        self.now = now
+
+    def definition(self, code: str) -> Definition | None:
+        consultation = consultations.find(self.session, code)
+        if consultation is None:
+            return None
+        definition = consultations.definition_of(consultation)
+        return definition if Channel.SMS in definition.channels else None
+
+    def open_codes(self) -> list[str]:
+        codes = []
+        for consultation in consultations.list_all(self.session):
+            definition = consultations.definition_of(consultation)
+            if Channel.SMS in definition.channels and definition.is_open(self.now):
+                codes.append(definition.code)
+        return codes
+
+    def took_part(self, definition: Definition) -> bool:
+        identity = definition.identity
+        if identity.policy != Policy.ONE_PER_PERSON or IdentityKey.PHONE not in identity.keys:
+            return False
+        consultation = consultations.get(self.session, definition.code)
+        return sms.took_part(self.session, consultation.id, self.phone_hash)
