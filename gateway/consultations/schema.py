@@ -7,7 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from gateway.store.models import Channel
 
@@ -36,15 +43,36 @@ class Synonyms(Strict):
     en: list[str] = []
 
 
+class ShortText(Strict):
+    """A short label for SMS, per language; a plain string in YAML means French."""
+
+    fr: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+    en: Annotated[str, StringConstraints(max_length=30)] | None = None
+
+
 class Option(Strict):
     key: Key
     label: Text
-    sms: Annotated[str, StringConstraints(max_length=30)] | None = None
+    sms: ShortText | None = None
     dtmf: DtmfDigit | None = None
     synonyms: Synonyms = Synonyms()
 
+    @field_validator("sms", mode="before")
+    @classmethod
+    def _plain_string_is_french(cls, value: object) -> object:
+        return {"fr": value} if isinstance(value, str) else value
+
     def sms_label(self, language: str) -> str:
-        return self.sms or self.label.get(language)
+        """The short SMS label, else the full label, in the reader's language."""
+        short = self.sms and (self.sms.en if language == "en" else self.sms.fr)
+        return short or self.label.get(language)
+
+    def names(self) -> list[str]:
+        """Every way the definition names this option, for reading typed answers."""
+        names = [self.key, self.label.fr, self.label.en]
+        if self.sms is not None:
+            names += [self.sms.fr, self.sms.en]
+        return [n for n in names if n]
 
 
 class QuestionType(StrEnum):

@@ -18,9 +18,6 @@ def fit(text: str, definition: Definition | None) -> str:
 
 
 def option_label(option: Option, language: str) -> str:
-    # The SMS short form is written in French; English readers get the English label.
-    if language != "fr" and option.label.en:
-        return option.label.en
     return option.sms_label(language)
 
 

@@ -138,8 +138,7 @@ def option_phrases(question: Question) -> dict[str, str]:
     """Every folded way to name an option: key, labels, SMS label, synonyms."""
     phrases: dict[str, str] = {}
     for option in question.options:
-        names = [option.key, option.label.fr, option.label.en or "", option.sms or ""]
-        names += [*option.synonyms.fr, *option.synonyms.en]
+        names = [*option.names(), *option.synonyms.fr, *option.synonyms.en]
         for name in names:
             folded = fold(name)
             if folded:
