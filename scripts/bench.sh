@@ -2,7 +2,7 @@
 # Run every benchmark against SQLite and a real PostgreSQL; each prints JSON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/system-deps.sh test
+scripts/system-deps.sh bench
 scripts/services.sh start
 trap 'scripts/services.sh stop' EXIT
 set -a

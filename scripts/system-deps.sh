@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages a target needs, only when they are missing.
-# Usage: scripts/system-deps.sh run|test
+# Usage: scripts/system-deps.sh run|test|bench
 set -euo pipefail
 
 needed=()
@@ -9,10 +9,12 @@ need() { # need COMMAND_OR_PATH PACKAGE
 }
 
 python3.11 -m venv --help >/dev/null 2>&1 || needed+=(python3-venv)
-if [ "${1:-run}" = test ]; then
+if [ "${1:-run}" != run ]; then
     [ -n "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null || true)" ] || needed+=(postgresql)
     need redis-server redis-server
 fi
+# The benchmarks load the servers with wrk, so the client costs little CPU.
+[ "${1:-run}" != bench ] || need wrk wrk
 [ ${#needed[@]} -eq 0 ] && exit 0
 
 mapfile -t needed < <(printf '%s\n' "${needed[@]}" | sort -u)

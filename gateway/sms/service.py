@@ -238,8 +238,14 @@ class StoreConsultations:
         self.session = session
         self.phone_hash = phone_hash
         self.now = now
+        self._definitions: dict[str, Definition | None] = {}
 
     def definition(self, code: str) -> Definition | None:
+        if code not in self._definitions:
+            self._definitions[code] = self._load(code)
+        return self._definitions[code]
+
+    def _load(self, code: str) -> Definition | None:
         consultation = consultations.find(self.session, code)
         if consultation is None:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_SECONDS = 30
+_HOLDS_TURN = "portevoix.holds_write_turn"
 
 
 def make_engine(url: str) -> Engine:
@@ -46,13 +48,33 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.close()
 
+    _queue_writers(engine)
+    return engine
+
+
+def _queue_writers(engine: Engine) -> None:
+    """Make this process's SQLite transactions wait their turn on a lock.
+
+    A deferred transaction that reads then writes can fail with SQLITE_BUSY without
+    waiting, so every transaction takes the write lock up front (BEGIN IMMEDIATE).
+    Threads of this process queue on a Python lock first, held until the connection
+    returns to the pool: SQLite's own busy handler polls with sleeps of up to 100 ms,
+    which turns a short queue into long tail latencies. Other processes still queue
+    on SQLite's busy timeout, and so does a thread that waited too long here.
+    """
+    turn = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # A deferred transaction that reads then writes can fail with SQLITE_BUSY
-        # without waiting; taking the write lock up front makes writers queue.
+        # connection.info follows the DBAPI connection back into the pool.
+        if not connection.info.get(_HOLDS_TURN) and turn.acquire(timeout=SQLITE_BUSY_SECONDS):
+            connection.info[_HOLDS_TURN] = True
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
-    return engine
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(_HOLDS_TURN, False):
+            turn.release()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
