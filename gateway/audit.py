@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from gateway.store.base import utcnow
+from gateway.store.base import as_utc, utcnow
 from gateway.store.models import AuditEvent
 from gateway.store.session import is_postgresql
 
@@ -64,9 +64,7 @@ def event_hash(event: AuditEvent) -> str:
 
 
 def _utc_iso(at: datetime) -> str:
-    # SQLite hands datetimes back without their zone; they were stored in UTC.
-    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return as_utc(at).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway import audit
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition, OnDuplicate, Policy
 from gateway.errors import PortevoixError
-from gateway.store.base import utcnow
+from gateway.store.base import as_utc, utcnow
 from gateway.store.models import (
     Answer,
     AnswerSource,
@@ -316,12 +315,12 @@ def _settle_duplicate(
 def _link_evidence(
     session: Session, contribution: Contribution, refs: list[EvidenceRef], policy: DoorPolicy
 ) -> None:
+    retain_until = utcnow() + policy.evidence_retention
     for ref in refs:
-        evidence = _evidence_row(session, ref, policy)
         session.add(
             ContributionEvidence(
                 contribution_id=contribution.id,
-                evidence_id=evidence.id,
+                evidence_id=_evidence_id(session, ref, retain_until),
                 role=ref.role,
                 question_id=ref.question_id,
             )
@@ -329,22 +328,25 @@ def _link_evidence(
     session.flush()
 
 
-def _evidence_row(session: Session, ref: EvidenceRef, policy: DoorPolicy) -> Evidence:
-    found = session.scalar(select(Evidence).where(Evidence.sha256 == ref.sha256))
-    if found is not None:
-        return found
-    evidence = Evidence(
+def _evidence_id(session: Session, ref: EvidenceRef, retain_until: datetime) -> int:
+    new_id = insert_or_ignore(
+        session,
+        Evidence,
         sha256=ref.sha256,
         media_type=ref.media_type,
         size=ref.size,
-        retain_until=utcnow() + policy.evidence_retention,
+        retain_until=retain_until,
+        created_at=utcnow(),
     )
-    try:
-        with session.begin_nested():
-            session.add(evidence)
-    except IntegrityError:
-        return session.scalars(select(Evidence).where(Evidence.sha256 == ref.sha256)).one()
-    return evidence
+    if new_id is not None:
+        return new_id
+    # The same bytes came again: the blob was written anew, so keep it as long as
+    # the newest contribution needs it.
+    known = session.scalars(select(Evidence).where(Evidence.sha256 == ref.sha256)).one()
+    if known.purged_at is not None or as_utc(known.retain_until) < retain_until:
+        known.retain_until = retain_until
+        known.purged_at = None
+    return known.id
 
 
 def _audit(

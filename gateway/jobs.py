@@ -14,13 +14,13 @@ import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.store.base import utcnow
+from gateway.store.base import as_utc, utcnow
 from gateway.store.models import Job, JobStatus
 
 if TYPE_CHECKING:
@@ -146,15 +146,10 @@ def enqueue_due(runtime: Runtime) -> list[str]:
     with runtime.sessions() as session, session.begin():
         for name, every in PERIODIC.items():
             last = session.scalar(select(func.max(Job.created_at)).where(Job.name == name))
-            if last is None or _aware(last) <= utcnow() - every:
+            if last is None or as_utc(last) <= utcnow() - every:
                 enqueue(session, name)
                 due.append(name)
     return due
-
-
-def _aware(at: datetime) -> datetime:
-    # SQLite hands datetimes back without their zone; they were stored in UTC.
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 class Scheduler:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -25,6 +25,7 @@ from gateway.sms import keywords, messages
 from gateway.sms.keywords import Command
 from gateway.sms.models import ConversationStatus, SmsConversation
 from gateway.sms.parsing import read_answer
+from gateway.store.base import as_utc
 
 # An unclear answer is asked again with a hint at most this many times.
 MAX_RETRIES = 2
@@ -231,7 +232,7 @@ class Engine:
         last = self.row.last_message_at
         if last is None:
             return False
-        last = last if last.tzinfo else last.replace(tzinfo=UTC)
+        last = as_utc(last)
         return self.now - last > self.idle
 
     def _current_definition(self) -> Definition:

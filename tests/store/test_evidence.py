@@ -56,3 +56,17 @@ def test_evidence_linked_once_and_purged_after_retention(runtime: Runtime) -> No
         assert session.scalars(select(Evidence)).one().purged_at is not None
     with pytest.raises(NotFound):
         runtime.evidence.read(blob.sha256)
+
+
+def test_same_bytes_after_purge_are_kept_again(runtime: Runtime) -> None:
+    load_examples(runtime)
+    blob = runtime.evidence.put(b"scan", "image/png")
+    ref = EvidenceRef(blob.sha256, blob.media_type, blob.size, role="scan")
+    record(runtime, make_intake(evidence=[ref]), DoorPolicy(evidence_retention=timedelta(0)))
+    purge_expired_evidence(runtime)
+    runtime.evidence.put(b"scan", "image/png")
+    record(runtime, make_intake(evidence=[ref]), DoorPolicy(evidence_retention=timedelta(days=1)))
+    purge_expired_evidence(runtime)
+    with runtime.sessions() as session:
+        assert session.scalars(select(Evidence)).one().purged_at is None
+    assert runtime.evidence.read(blob.sha256) == b"scan"
