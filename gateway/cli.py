@@ -215,6 +215,8 @@ def channel_urls(base: str, settings: Settings) -> list[str]:
         "sms": f"SMS (Twilio)   {base}/sms/twilio/inbound  (status: {base}/sms/twilio/status)",
     }
     lines = [text for channel, text in urls.items() if channel in settings.channels]
+    if "sms" in settings.channels and settings.environment == "development":
+        lines.append(f"SMS chat page  {base}/sms/simulator  (development only)")
     return [*lines, f"health         {base}/healthz"]
 
 
