@@ -126,8 +126,8 @@ def record_intake(session: Session, intake: Intake, policy: DoorPolicy) -> Intak
         replay = _find_existing(session, intake)
         assert replay is not None, "unique (channel, external_id) conflict without a row"
         return _result(replay, replayed=True)
-    if participant_id is not None and _deduplicates(definition, intake.participant):
-        _apply_identity_policy(session, definition, contribution, participant_id)
+    if participant_id is not None and definition.identity.policy == Policy.ONE_PER_PERSON:
+        _apply_identity_policy(session, definition, contribution, intake, participant_id)
     _link_evidence(session, contribution, intake.evidence, policy)
     _audit(session, consultation, contribution, intake)
     return _result(contribution, replayed=False)
@@ -262,18 +262,20 @@ def new_receipt_code() -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def _deduplicates(definition: Definition, participant: ParticipantRef | None) -> bool:
-    identity = definition.identity
-    return (
-        participant is not None
-        and identity.policy == Policy.ONE_PER_PERSON
-        and participant.kind in identity.keys
-    )
-
-
 def _apply_identity_policy(
-    session: Session, definition: Definition, contribution: Contribution, participant_id: int
+    session: Session,
+    definition: Definition,
+    contribution: Contribution,
+    intake: Intake,
+    participant_id: int,
 ) -> None:
+    kind = intake.participant.kind if intake.participant else ""
+    if kind not in definition.identity.keys:
+        # A key the definition does not trust cannot prove one person, one voice.
+        contribution.status = ContributionStatus.REVIEW
+        contribution.status_reason = f"identity key {kind!r} is not one this consultation uses"
+        session.flush()
+        return
     first = insert_or_ignore(
         session,
         Participation,

@@ -129,11 +129,17 @@ def _where_am_i() -> str:
 
 
 def redispatch_pending(runtime: Runtime) -> int:
-    """Give back to the dispatcher every job a crash left pending or running."""
+    """Give back to the dispatcher every job a crash left pending (or running, in process).
+
+    In embedded mode this process is the only runner, so a job still marked running
+    was interrupted by a crash. With Celery other machines may be running it now, so
+    running jobs are left alone (one whose worker died stays visible as running).
+    """
     with runtime.sessions() as session, session.begin():
-        session.execute(
-            update(Job).where(Job.status == JobStatus.RUNNING).values(status=JobStatus.PENDING)
-        )
+        if runtime.settings.jobs == "inprocess":
+            session.execute(
+                update(Job).where(Job.status == JobStatus.RUNNING).values(status=JobStatus.PENDING)
+            )
         job_ids = list(session.scalars(select(Job.id).where(Job.status == JobStatus.PENDING)))
     for job_id in job_ids:
         runtime.dispatcher.dispatch(job_id)

@@ -66,7 +66,7 @@ def _yes_no_alias(kind: QuestionType, value: Any) -> Any:
 
 def _one_option(question: Question, value: Any) -> str:
     if not isinstance(value, str) or question.option(value) is None:
-        raise InvalidAnswer(f"unknown option {value!r}")
+        raise InvalidAnswer(f"unknown option {_show(value)}")
     return value
 
 
@@ -88,22 +88,28 @@ def _several_options(question: Question, value: Any) -> list[str]:
 def _number(value: Any, low: float | None, high: float | None, integer: bool) -> int | float:
     number = _as_number(value)
     if integer and number != int(number):
-        raise InvalidAnswer(f"{value!r} is not a whole number")
+        raise InvalidAnswer(f"{_show(value)} is not a whole number")
     if (low is not None and number < low) or (high is not None and number > high):
-        raise InvalidAnswer(f"{value!r} is out of range {_fmt(low)}–{_fmt(high)}")
+        raise InvalidAnswer(f"{_show(value)} is out of range {_fmt(low)}–{_fmt(high)}")
     return int(number) if integer else number
 
 
 def _as_number(value: Any) -> float:
-    if isinstance(value, bool):
-        raise InvalidAnswer(f"{value!r} is not a number")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidAnswer(f"{_show(value)} is not a number")
     try:
-        number = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else value
-    except ValueError:
-        raise InvalidAnswer(f"{value!r} is not a number") from None
-    if not isinstance(number, int | float) or not math.isfinite(number):
-        raise InvalidAnswer(f"{value!r} is not a number")
-    return float(number)
+        number = float(value.strip().replace(",", ".") if isinstance(value, str) else value)
+    except (ValueError, OverflowError):
+        raise InvalidAnswer(f"{_show(value)} is not a number") from None
+    if not math.isfinite(number):
+        raise InvalidAnswer(f"{_show(value)} is not a number")
+    return number
+
+
+def _show(value: Any) -> str:
+    """A value as a reason quotes it: hostile input can be very long."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _fmt(bound: float | None) -> str:

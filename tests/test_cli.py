@@ -125,6 +125,7 @@ def test_load_list_export(env: dict[str, str], tmp_path: Path) -> None:
         (["results", "NOPE"], "error: no consultation with code 'NOPE'"),
         (["consultation", "load", "missing.yaml"], "error: missing.yaml: no such file"),
         (["results", "PARC", "--format", "xml"], "error: unknown format 'xml'"),
+        (["tokens", "create", "site:web"], "error: token name 'site:web': use 1 to 64"),
     ],
 )
 def test_user_mistakes_get_one_line(env: dict[str, str], args: list[str], message: str) -> None:

@@ -80,11 +80,14 @@ def _intake(
     if consultation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no consultation with code {code!r}")
     definition = consultations.definition_of(consultation)
-    if definition.identity.policy == Policy.ONE_PER_PERSON and body.participant is None:
-        raise HTTPException(
-            UNPROCESSABLE,
-            "this consultation counts one contribution per person: send a participant",
-        )
+    if definition.identity.policy == Policy.ONE_PER_PERSON:
+        keys = ", ".join(k.value for k in definition.identity.keys)
+        if body.participant is None or body.participant.kind not in definition.identity.keys:
+            raise HTTPException(
+                UNPROCESSABLE,
+                "this consultation counts one contribution per person: send a participant "
+                f"whose kind is one of: {keys}",
+            )
     participant = None
     if body.participant is not None:
         key = participant_key(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from sqlalchemy import select
@@ -14,10 +15,16 @@ from gateway.identity import token_hash
 from gateway.store.models import ApiToken
 
 TOKEN_PREFIX = "pv_"
+# The name prefixes the client's external ids, so it must not contain their separator.
+TOKEN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 def create_token(session: Session, name: str) -> str:
     """Create a token; the clear value is returned once and never stored."""
+    if not TOKEN_NAME.fullmatch(name):
+        raise PortevoixError(
+            f"token name {name!r}: use 1 to 64 lower-case letters, digits, '-' or '_'"
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     try:
         with session.begin_nested():

@@ -78,10 +78,21 @@ def to_csv(session: Session, code: str) -> str:
                 {
                     **head,
                     "question_id": answer["question_id"],
-                    "value": "|".join(value) if isinstance(value, list) else value,
+                    "value": _cell("|".join(value) if isinstance(value, list) else value),
                     "source": answer["source"],
                     "confidence": answer["confidence"],
                     "answer_status": answer["status"],
                 }
             )
     return out.getvalue()
+
+
+# A cell starting with one of these is run as a formula by spreadsheet programs.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """Neutralise free text that a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

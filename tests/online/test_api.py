@@ -81,6 +81,11 @@ def test_same_person_twice_counts_once(client: TestClient, token: str) -> None:
             "at most 3",
         ),
         ({**_vote(), "participant": None}, 422, "one contribution per person"),
+        (
+            {**_vote(), "participant": {"kind": "email", "id": "a@b.fr"}},
+            422,
+            "one of: phone, ballot_serial, online_account, kiosk_ticket",
+        ),
         ({**_vote(), "extra": 1}, 422, "extra"),
         (_vote(language="de"), 422, "language"),
     ],
@@ -100,6 +105,36 @@ def test_unknown_consultation(client: TestClient, token: str) -> None:
     )
     assert response.status_code == 404
     assert client.get("/api/v1/consultations/NOPE/results").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("code", "answers", "needle"),
+    [
+        (
+            "PARC",
+            {"frequentation": "yes", "priorite": "jeux", "satisfaction": 10**400},
+            "is not a number",
+        ),
+        (
+            "PARC",
+            {"frequentation": "yes", "priorite": "jeux", "satisfaction": "9" * 400},
+            "is not a number",
+        ),
+        (
+            "PARC",
+            {"frequentation": "yes", "priorite": "jeux", "satisfaction": 3, "visites": -(10**400)},
+            "is not a number",
+        ),
+    ],
+)
+def test_hostile_numbers_get_a_reason_not_a_crash(
+    client: TestClient, token: str, code: str, answers: dict[str, Any], needle: str
+) -> None:
+    body = _vote(answers=answers)
+    url = f"/api/v1/consultations/{code}/contributions"
+    response = client.post(url, json=body, headers=_auth(token))
+    assert response.status_code == 422
+    assert needle in response.text and len(response.text) < 500
 
 
 def test_oversized_and_malformed_bodies(client: TestClient, token: str) -> None:

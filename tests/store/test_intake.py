@@ -166,12 +166,15 @@ def test_one_per_person_last_wins(store: Runtime) -> None:
     assert counts == {"arbres": 1, "jeux": 0, "bancs": 0, "eclairage": 0}
 
 
-def test_a_key_the_policy_does_not_name_does_not_deduplicate(store: Runtime) -> None:
-    # PARC identifies people by phone, online account and kiosk ticket, not ballot serial.
+def test_a_key_the_policy_does_not_name_goes_to_review(store: Runtime) -> None:
+    # PARC identifies people by phone, online account and kiosk ticket, not e-mail:
+    # an e-mail address cannot prove one person, one voice there.
     base = {"frequentation": "yes", "priorite": "jeux", "satisfaction": 4}
-    ballot = make_participant("B-0001", kind="ballot_serial")
-    record(store, make_intake("PARC", base, participant=ballot))
-    assert record(store, make_intake("PARC", base, participant=ballot)).counted
+    email = make_participant("alice@example.org", kind="email")
+    results = [record(store, make_intake("PARC", base, participant=email)) for _ in range(3)]
+    assert {r.status for r in results} == {ContributionStatus.REVIEW}
+    assert "identity key 'email'" in (results[0].reason or "")
+    assert _count(store, "counted") == 0
 
 
 def test_every_write_leaves_an_intact_audit_chain(store: Runtime) -> None:
