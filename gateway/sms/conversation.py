@@ -82,6 +82,9 @@ class Engine:
         language = keywords.language_switch(text)
         if language is not None:
             self.row.language = language
+        if self._active() and self._definition_changed():
+            return self._end_changed()
+        if language is not None:
             return self._repeat_or_welcome()
         if self.row.status == ConversationStatus.EXPIRED or (self._active() and self._expired()):
             expired = self.row.consultation_code or ""
@@ -214,6 +217,14 @@ class Engine:
         )
         return Turn([t(self.language, message, code=definition.code)], Outcome.ABANDONED)
 
+    def _end_changed(self) -> Turn:
+        # Reloaded without SMS or with fewer questions: the answers no longer fit it.
+        code = self.row.consultation_code
+        self.reset()
+        changed = t(self.language, CHANGED, code=code)
+        codes = messages.open_codes(self.language, self.consultations.open_codes())
+        return Turn([f"{changed} {codes}"], Outcome.ABANDONED)
+
     def _repeat_or_welcome(self) -> Turn:
         if self._active() and not self._expired():
             return Turn([self._question_text()])
@@ -234,6 +245,10 @@ class Engine:
             return False
         last = as_utc(last)
         return self.now - last > self.idle
+
+    def _definition_changed(self) -> bool:
+        definition = self.consultations.definition(self.row.consultation_code or "")
+        return definition is None or self.row.step >= len(definition.all_questions)
 
     def _current_definition(self) -> Definition:
         definition = self.consultations.definition(self.row.consultation_code or "")
@@ -272,3 +287,4 @@ HELP = N_(
     "DONE: stop the questions. STOP: no more SMS."
 )
 HELP_IDLE = N_("To answer a consultation by SMS, send its code.")
+CHANGED = N_("The questions of %(code)s changed. Your answers are not kept.")

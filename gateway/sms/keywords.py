@@ -19,9 +19,11 @@ OPT_OUT = frozenset(
         "unsubscribe", "cancel", "end", "quit", "optout", "opt out", "revoke",
     }
 )  # fmt: skip
-# A first word that shows the intent even with a few words around it ("stop merci").
+# A first word that shows the intent when only polite words follow ("stop merci"); any
+# other word makes it an answer ("Arrêt de bus", "Stop aux crottes").
 _OPT_OUT_LEADS = frozenset({"stop", "arret", "arreter", "arretez", "desabonner", "unsubscribe"})
-_OPT_OUT_MAX_WORDS = 3
+_POLITE = frozenset({"sms", "merci", "svp", "stp", "please", "all", "tout"})
+_SIL_VOUS_PLAIT = re.compile(r"\bs il vous plait\b")
 OPT_IN = frozenset({"start", "debut", "unstop", "reprendre"})
 ENGLISH_OPT_OUT = frozenset({"unsubscribe", "cancel", "end", "quit", "optout", "opt out", "revoke"})
 
@@ -58,8 +60,8 @@ def is_opt_out(text: str) -> bool:
     folded = fold(text)
     if folded in OPT_OUT:
         return True
-    words = folded.split()
-    return bool(words) and words[0] in _OPT_OUT_LEADS and len(words) <= _OPT_OUT_MAX_WORDS
+    words = _SIL_VOUS_PLAIT.sub("svp", folded).split()
+    return bool(words) and words[0] in _OPT_OUT_LEADS and all(w in _POLITE for w in words[1:])
 
 
 def is_opt_in(text: str) -> bool:

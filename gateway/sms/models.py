@@ -1,8 +1,8 @@
 """SMS tables: conversations, the inbound log, opt-outs, outbound messages.
 
-Numbers appear only as keyed hashes, except `reply_to` and `SmsOutbound.to`,
-which hold a raw number while a conversation or a send still needs it; the
-`sms.purge_numbers` job clears them afterwards.
+Numbers appear only as keyed hashes, except `SmsOutbound.to`, which holds a
+raw number while a send still needs it; the `sms.purge_numbers` job clears it
+afterwards.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ class SmsConversation(TimestampMixin, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     transcript: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Never written: replies go back in the webhook's answer. Rows from older versions may
+    # still hold a number, which `forget` and the purge clear; dropping it needs a migration.
     reply_to: Mapped[str | None] = mapped_column(String(32))
     last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 

@@ -8,7 +8,9 @@ option words and synonyms from the definition ("oui", "OUI!", "non merci",
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +41,7 @@ FILLERS = frozenset(
         "et", "and", "le", "la", "les", "l", "de", "des", "du", "d", "je", "j", "veux",
         "voudrais", "choisis", "choix", "vote", "pour", "numero", "numeros", "n", "option",
         "options", "reponse", "projet", "projets", "merci", "svp", "stp", "please", "the", "an",
-        "number", "want", "moi", "ce", "c", "est", "plutot",
+        "number", "want", "moi", "ce", "c", "est", "plutot", "a",
     }
 )  # fmt: skip
 SKIP_WORDS = frozenset(
@@ -50,6 +52,8 @@ _DIGITS = re.compile(r"^\d+$")
 _DECIMAL = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*$")
 _OUT_OF = re.compile(r"^\s*(\d+)\s*(?:/|sur|out of)\s*(\d+)\s*$", re.IGNORECASE)
 _LETTERS = "abcdefghij"
+# "à 3" is the preposition, never the letter a; folding would make the two look alike.
+_A_GRAVE = re.compile(r"(?<!\w)à(?!\w)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -118,20 +122,32 @@ def choices(question: Question, text: str) -> list[str] | None:
     """The option keys named in `text`, in option order; None if a word names none."""
     phrases = option_phrases(question)
     words = fold(text).split()
-    # Letters name options only in a message of letters ("b", "a c"), never inside words.
-    letters = all(len(w) == 1 or w in ("et", "and") for w in words)
+    letters = _letters_only(text, words)
+    # "deux bancs", "une fontaine": once an option is named, number words count nothing.
+    named = any(_phrase_at(words, i, phrases)[0] for i in range(len(words)))
     found: set[str] = set()
     i = 0
     while i < len(words):
         key, used = _phrase_at(words, i, phrases)
-        if key is None:
-            key = _option_by_position(question, words[i], letters)
-        if key is None and words[i] not in FILLERS:
-            return None
+        if key is None and not _quantity_before_option(words, i, phrases):
+            key = _option_by_position(question, words[i], letters, by_word=not named)
+            if key is None and words[i] not in FILLERS:
+                return None
         if key is not None:
             found.add(key)
         i += used
     return [o.key for o in question.options if o.key in found]
+
+
+def _letters_only(text: str, words: list[str]) -> bool:
+    # Letters name options only in a message of letters ("b", "a c"), never inside words.
+    single = all(len(w) == 1 or w in ("et", "and") for w in words)
+    return single and not _A_GRAVE.search(unicodedata.normalize("NFC", text))
+
+
+def _quantity_before_option(words: list[str], i: int, phrases: dict[str, str]) -> bool:
+    count = UNITS.get(words[i], 0)
+    return count > 0 and _phrase_at(words, i + 1, phrases)[0] is not None
 
 
 def option_phrases(question: Question) -> dict[str, str]:
@@ -155,13 +171,15 @@ def _phrase_at(words: list[str], i: int, phrases: dict[str, str]) -> tuple[str |
     return None, 1
 
 
-def _option_by_position(question: Question, word: str, letters: bool) -> str | None:
+def _option_by_position(question: Question, word: str, letters: bool, by_word: bool) -> str | None:
     if _DIGITS.match(word):
         position = int(word)
     elif letters and len(word) == 1 and word in _LETTERS:
         position = _LETTERS.index(word) + 1
-    else:
+    elif by_word:
         position = UNITS.get(word) or ORDINALS.get(word) or 0
+    else:
+        return None
     if 1 <= position <= len(question.options):
         return question.options[position - 1].key
     return None
@@ -193,7 +211,9 @@ def read_number(text: str) -> float | None:
     """A number in digits ("12", "2,5") or in French or English words ("vingt et un")."""
     digits = _DECIMAL.match(text)
     if digits:
-        return float(digits.group(1).replace(",", "."))
+        number = float(digits.group(1).replace(",", "."))
+        # "999…9" (hundreds of digits) reads as infinity, which no answer can be.
+        return number if math.isfinite(number) else None
     words = [w for w in fold(text).split() if w not in ("et", "and", "fois", "times")]
     return _words_number(words)
 

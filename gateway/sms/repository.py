@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.sms.models import (
+    FINAL_OUTBOUND,
     ConversationStatus,
     OutboundStatus,
     SmsConversation,
@@ -18,7 +19,7 @@ from gateway.sms.models import (
     SmsStatusEvent,
 )
 from gateway.store.base import utcnow
-from gateway.store.models import Participant, Participation
+from gateway.store.models import Evidence, Participant, Participation
 from gateway.store.session import insert_or_ignore
 
 
@@ -105,6 +106,11 @@ def took_part(session: Session, consultation_id: int, phone_hash: str) -> bool:
     return found is not None
 
 
+def evidence_recorded(session: Session, sha256: str) -> bool:
+    found = session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256))
+    return found is not None
+
+
 def purge_idle_numbers(session: Session, idle_before: datetime) -> int:
     """Forget raw numbers, answers and transcripts of conversations idle too long."""
     done = session.execute(
@@ -174,7 +180,7 @@ def claim_outbound(session: Session, outbound_id: int) -> SmsOutbound | None:
 
 
 def record_status(session: Session, message_sid: str, status: str, error_code: str | None) -> bool:
-    """Store a delivery status once; update the outbound row it belongs to."""
+    """Store a delivery status once; update the outbound row it belongs to unless final."""
     new_id = insert_or_ignore(
         session,
         SmsStatusEvent,
@@ -186,7 +192,9 @@ def record_status(session: Session, message_sid: str, status: str, error_code: s
     if new_id is None:
         return False
     outbound = session.scalar(select(SmsOutbound).where(SmsOutbound.message_sid == message_sid))
-    if outbound is not None and status in _STATUS_FROM_TWILIO:
+    if outbound is None or outbound.status in FINAL_OUTBOUND:
+        return True  # Callbacks arrive out of order: a late "sent" never undoes "delivered".
+    if status in _STATUS_FROM_TWILIO:
         outbound.status = _STATUS_FROM_TWILIO[status]
         outbound.reason = f"error {error_code}" if error_code else outbound.reason
     return True

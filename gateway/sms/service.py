@@ -75,7 +75,7 @@ def handle_inbound(session: Session, runtime: Runtime, message: InboundSms) -> R
     if logged is None:
         previous = sms.inbound(session, message.message_sid)
         return Reply(previous.replies or [] if previous else [], "replay", replayed=True)
-    replies, outcome = _respond(session, runtime, message, number, phone_hash, now)
+    replies, outcome = _respond(session, runtime, message, phone_hash, now)
     logged.replies = replies
     logged.outcome = outcome
     session.flush()
@@ -86,7 +86,6 @@ def _respond(
     session: Session,
     runtime: Runtime,
     message: InboundSms,
-    number: str,
     phone_hash: str,
     now: datetime,
 ) -> tuple[list[str], str]:
@@ -103,11 +102,11 @@ def _respond(
     known = StoreConsultations(session, phone_hash, now)
     engine = Engine(conversation, known, now, _idle(runtime))
     turn = engine.handle(message.body, has_media=message.num_media > 0)
-    _remember(conversation, message, number, now, turn.outcome)
+    _remember(conversation, message, now, turn.outcome)
     definition = known.definition(conversation.consultation_code or "")
     replies = turn.replies
     if turn.outcome == Outcome.FINISHED:
-        replies = [*replies, _finish(session, runtime, engine, phone_hash, now)]
+        replies = [*replies, _finish(session, runtime, engine, definition, phone_hash, now)]
     return [messages.fit(text, definition) for text in replies], turn.outcome.value
 
 
@@ -160,7 +159,7 @@ def _idle(runtime: Runtime) -> timedelta:
 
 
 def _remember(
-    conversation: SmsConversation, message: InboundSms, number: str, now: datetime, outcome: Outcome
+    conversation: SmsConversation, message: InboundSms, now: datetime, outcome: Outcome
 ) -> None:
     conversation.last_message_at = now
     if conversation.status != ConversationStatus.ACTIVE and outcome != Outcome.FINISHED:
@@ -169,26 +168,45 @@ def _remember(
         conversation.transcript = []
     entry = {"sid": message.message_sid, "at": now.isoformat(), "body": message.body}
     conversation.transcript = [*conversation.transcript, entry]
-    conversation.reply_to = number
 
 
 def _finish(
-    session: Session, runtime: Runtime, engine: Engine, phone_hash: str, now: datetime
+    session: Session,
+    runtime: Runtime,
+    engine: Engine,
+    definition: Definition | None,
+    phone_hash: str,
+    now: datetime,
 ) -> str:
     conversation = engine.row
     language = conversation.language
     code = conversation.consultation_code or ""
+    intake = _intake(runtime, conversation, phone_hash, now)
     try:
-        result = record_intake(
-            session, _intake(runtime, conversation, phone_hash, now), door_policy(runtime)
-        )
+        result = record_intake(session, intake, door_policy(runtime))
     except (IntakeRejected, NotFound) as error:
         log.warning("SMS conversation for %s not recorded: %s", code, error)
+        _drop_unlinked_evidence(session, runtime, intake)
         engine.reset()
-        message = N_("Sorry, your answers could not be saved. Send %(code)s to start again.")
-        return t(language, message, code=code)
+        return _not_saved(definition, code, language, now)
     engine.reset()
     return _receipt(result, language)
+
+
+def _drop_unlinked_evidence(session: Session, runtime: Runtime, intake: Intake) -> None:
+    """Delete the blobs of a refused intake: without an Evidence row, retention never would."""
+    for evidence in intake.evidence:
+        if not sms.evidence_recorded(session, evidence.sha256):
+            runtime.evidence.delete(evidence.sha256)
+
+
+def _not_saved(definition: Definition | None, code: str, language: str, now: datetime) -> str:
+    # Closed while the resident answered: starting again would only be refused.
+    closed = messages.not_open(definition, language, now) if definition is not None else None
+    if closed is not None:
+        return closed
+    message = N_("Sorry, your answers could not be saved. Send %(code)s to start again.")
+    return t(language, message, code=code)
 
 
 def _intake(
@@ -219,10 +237,13 @@ def _intake(
 
 def _receipt(result: IntakeResult, language: str) -> str:
     if result.status == ContributionStatus.DUPLICATE:
-        message = N_(
-            "Thank you. You already took part, so your first answers are kept. Receipt: %(receipt)s"
+        # Not counted, so no receipt: a code would suggest these answers count.
+        return t(
+            language,
+            "Thank you. You already took part, so your first answers are kept. "
+            "These new answers do not count.",
         )
-    elif result.status == ContributionStatus.REVIEW:
+    if result.status == ContributionStatus.REVIEW:
         message = N_(
             "Thank you! A person at the town hall will read your answers. Receipt: %(receipt)s"
         )

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from gateway.app import create_app
+from gateway.consultations import repository as consultations
+from gateway.consultations.schema import Definition
+from gateway.identity import participant_key
+from gateway.intake import ParticipantRef
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
+from gateway.sms.check import consultation_messages, costly_messages
 from gateway.sms.models import SmsConversation
-from gateway.store.models import Answer, Contribution, ContributionEvidence, Evidence
-from tests.sms.conftest import Clock
+from gateway.sms.segments import analyse, is_gsm7, transliterate
+from gateway.store.models import Answer, Channel, Contribution, ContributionEvidence, Evidence
+from tests.helpers import make_intake, record
+from tests.sms.conftest import Clock, make_sms_runtime
 from tests.sms.twilio import INBOUND, Phone, new_sid, post_signed, recorded, replies
 
 
@@ -243,14 +254,30 @@ def test_flood_from_one_number_gets_one_polite_reply(phone: Phone, sms_runtime: 
     assert other.text("PARC")[1].startswith("1/7")
 
 
-def test_answers_are_one_segment_where_possible(phone: Phone) -> None:
-    from gateway.sms.segments import analyse
+# Texts that walk each example to its last question, without finishing it.
+WALKS = {
+    "PARC": ["PARC", "oui", "1", "4", "2", "Plus d'ombre", "1"],
+    "BUDGET": ["BUDGET", "1"],
+}
 
-    for reply in phone.text("PARC") + phone.text("oui") + phone.text("1"):
-        assert analyse(reply).encoding.value == "GSM-7"
-        assert analyse(reply).segments == 1
-    with phone.client as _:
-        pass
+
+@pytest.mark.parametrize("code", list(WALKS))
+def test_sent_texts_cost_what_sms_check_reports(
+    phone: Phone, sms_runtime: Runtime, code: str
+) -> None:
+    received = [reply for body in WALKS[code] for reply in phone.text(body)]
+    with sms_runtime.sessions() as session:
+        definition = consultations.definition_of(consultations.get(session, code))
+        reported = {
+            c.name: c.info.segments for c in costly_messages(session, code) if c.language == "fr"
+        }
+    written = dict(consultation_messages(definition, "fr"))
+    sent = {"intro": received[0]}
+    questions = zip(definition.all_questions, received[1:], strict=True)
+    sent |= {f"question {question.id}": reply for question, reply in questions}
+    for name, text in sent.items():
+        assert text == transliterate(written[name]) and is_gsm7(text), name
+        assert analyse(text).segments == reported.get(name, 1), name
 
 
 def test_answers_hold_the_raw_text(phone: Phone, sms_runtime: Runtime) -> None:
@@ -259,3 +286,70 @@ def test_answers_hold_the_raw_text(phone: Phone, sms_runtime: Runtime) -> None:
     with sms_runtime.sessions() as session:
         answer = session.scalars(select(Answer).where(Answer.question_id == "projets")).one()
     assert (answer.value, answer.raw_input) == (["jardin-partage", "bancs"], "1 et 3")
+
+
+def _evidence_files(runtime: Runtime) -> list[Path]:
+    return [path for path in runtime.settings.evidence_dir.rglob("*") if path.is_file()]
+
+
+def test_answers_finished_after_closing_are_refused_and_forgotten(
+    tmp_path: Path, db_url: str, clock: Clock
+) -> None:
+    patient = make_sms_runtime(tmp_path, db_url, sms_idle_minutes=200_000)
+    with closing(patient) as runtime, TestClient(create_app(runtime=runtime)) as client:
+        phone = Phone(client)
+        phone.text("BUDGET")
+        phone.text("1")
+        clock.advance(days=70)  # BUDGET closes at the end of January 2027.
+        assert phone.text("2") == ["La consultation BUDGET est finie. Merci."]
+        assert _contributions(runtime) == []
+        assert _evidence_files(runtime) == []  # no Evidence row would ever purge it
+
+
+def test_a_duplicate_gets_no_receipt(phone: Phone, sms_runtime: Runtime) -> None:
+    phone.text("BUDGET")
+    phone.text("1")
+    key = participant_key("phone", phone.number, sms_runtime.settings.secret)
+    first = record(sms_runtime, make_intake(participant=ParticipantRef("phone", key)))
+    reply = phone.text("2")[-1]
+    assert reply == (
+        "Merci. Vous avez déjà participé : vos premières réponses sont gardées. "
+        "Ces nouvelles réponses ne comptent pas."
+    )
+    counted, duplicate = _contributions(sms_runtime)
+    assert (counted.receipt_code, duplicate.status) == (first.receipt_code, "duplicate")
+
+
+def _reload(runtime: Runtime, code: str, change: str) -> None:
+    with runtime.sessions() as session, session.begin():
+        definition = consultations.definition_of(consultations.get(session, code))
+        if change == "no sms":
+            channels = [c for c in definition.channels if c != Channel.SMS]
+            changed = definition.model_copy(update={"channels": channels})
+        else:
+            changed = definition.model_copy(update={"questions": definition.questions[:1]})
+            changed = changed.model_copy(update={"profile": []})
+        consultations.save_definition(session, Definition.model_validate(changed.model_dump()))
+
+
+@pytest.mark.parametrize("change", ["no sms", "fewer questions"])
+@pytest.mark.parametrize("body", ["1", "FIN", "AIDE", "RETOUR", "EN"])
+def test_a_reloaded_definition_ends_the_conversation_cleanly(
+    phone: Phone, sms_runtime: Runtime, change: str, body: str
+) -> None:
+    for text in ["PARC", "oui", "1"]:
+        phone.text(text)
+    _reload(sms_runtime, "PARC", change)
+    [reply] = phone.text(body)
+    assert "PARC" in reply and ("changé" in reply or "changed" in reply)
+    assert phone.text("1")[0].startswith(("Nous ne connaissons pas", "We do not know"))
+    with sms_runtime.sessions() as session:
+        conversation = session.scalars(select(SmsConversation)).one()
+    assert (conversation.status, conversation.answers) == ("idle", {})
+
+
+@pytest.mark.parametrize("body", ["9" * 400, "-" + "9" * 400])
+def test_a_huge_number_gets_the_hint(phone: Phone, body: str) -> None:
+    for text in ["PARC", "oui", "1", "4"]:
+        phone.text(text)
+    assert phone.text(body)[0].startswith("Envoyez un nombre, par exemple 3.\n4/7")

@@ -9,9 +9,13 @@ from tests.sms.twilio import Phone
 
 OPT_OUTS = ["STOP", "stop", " Stop! ", "ARRET", "ARRÊT", "arrêt", "Arrêter", "STOP SMS",
             "stop sms", "STOPSMS", "DESABONNER", "Désabonner", "désinscription", "UNSUBSCRIBE",
-            "unsubscribe", "CANCEL", "END", "QUIT", "STOPALL", "stop merci"]  # fmt: skip
+            "unsubscribe", "CANCEL", "END", "QUIT", "STOPALL", "stop merci", "STOP SVP",
+            "Stop s'il vous plaît", "arrêt tout", "stop sms merci", "Unsubscribe please",
+            "STOP ALL"]  # fmt: skip
 NOT_OPT_OUTS = ["PARC", "oui", "1", "arrêtez de couper les arbres du parc", "non", "FIN",
-                "stopper la circulation rue des Lilas le dimanche", ""]  # fmt: skip
+                "stopper la circulation rue des Lilas le dimanche", "", "Arrêt de bus",
+                "Stop aux crottes", "stop au bruit", "arrêt bus", "Stop aux voitures",
+                "stop s'il vous"]  # fmt: skip
 
 
 @pytest.mark.parametrize("text", OPT_OUTS)
@@ -55,3 +59,10 @@ def test_opt_out_beats_the_flood_limit(phone: Phone) -> None:
     for _ in range(limit + 3):
         phone.text("?")
     assert phone.text("STOP")[0].startswith("Vous ne recevrez plus")
+
+
+def test_an_idea_that_starts_with_stop_is_an_answer(phone: Phone) -> None:
+    for body in ["PARC", "oui", "1", "4", "2"]:
+        phone.text(body)
+    assert phone.text("Arrêt de bus")[0].startswith("6/7")
+    assert phone.text("RETOUR")[0].startswith("5/7")  # still in the conversation

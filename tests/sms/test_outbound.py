@@ -159,7 +159,7 @@ def test_status_callbacks_are_stored_once(client_out: TestClient, runtime_out: R
         ("delivered", None),
         ("undelivered", "30003"),
     ]
-    assert status == OutboundStatus.UNDELIVERED
+    assert status == OutboundStatus.DELIVERED  # final: a later callback cannot change it
 
 
 def test_purge_forgets_numbers_of_idle_conversations(
@@ -168,13 +168,16 @@ def test_purge_forgets_numbers_of_idle_conversations(
     Phone(client_out).text("PARC")
     Phone(client_out).text("oui")
     with runtime_out.sessions() as session:
-        assert session.scalars(select(SmsConversation.reply_to)).one() == "+33612345678"
+        conversation = session.scalars(select(SmsConversation)).one()
+        # Replies go back in the webhook's answer: the raw number is never needed, never kept.
+        assert conversation.reply_to is None
+        assert conversation.answers and conversation.transcript
     monkeypatch.setattr(tasks, "utcnow", lambda: clock.now + timedelta(hours=2))
     tasks.purge_numbers(runtime_out)
     with runtime_out.sessions() as session:
         conversation = session.scalars(select(SmsConversation)).one()
-        assert (conversation.reply_to, conversation.answers, conversation.transcript) == (
-            None,
+        assert (conversation.status, conversation.answers, conversation.transcript) == (
+            "expired",
             {},
             [],
         )
@@ -190,3 +193,28 @@ def test_purge_trims_the_inbound_log(
     tasks.purge_numbers(runtime_out)
     with runtime_out.sessions() as session:
         assert session.scalars(select(SmsInbound)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("callbacks", "final"),
+    [
+        (["sent", "delivered"], OutboundStatus.DELIVERED),
+        (["delivered", "sent"], OutboundStatus.DELIVERED),
+        (["undelivered", "sending", "sent"], OutboundStatus.UNDELIVERED),
+        (["failed", "sent", "delivered"], OutboundStatus.FAILED),
+    ],
+)
+def test_a_late_callback_never_moves_a_final_status_back(
+    client_out: TestClient, runtime_out: Runtime, callbacks: list[str], final: OutboundStatus
+) -> None:
+    _invite(runtime_out, ["0612345678"])
+    send_queued(runtime_out, TUESDAY_NOON)
+    [row] = _outbound(runtime_out)
+    for state in callbacks:
+        form = recorded("status-delivered.form", MessageSid=row.message_sid or "")
+        form |= {"MessageStatus": state, "SmsStatus": state}
+        assert post_signed(client_out, STATUS, form).status_code == 204
+    with runtime_out.sessions() as session:
+        events = session.scalars(select(SmsStatusEvent.status).order_by(SmsStatusEvent.id)).all()
+        assert session.get_one(SmsOutbound, row.id).status == final
+    assert events == callbacks
