@@ -35,7 +35,7 @@ from gateway.store.models import (
     Participant,
     Participation,
 )
-from gateway.store.session import insert_or_ignore
+from gateway.store.session import insert_or_ignore, insert_or_ignore_row
 from gateway.validation import AnswerCheck, check_answer
 
 # Read aloud or typed by a resident: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
@@ -215,7 +215,7 @@ def _insert_contribution(
     """Insert the contribution and its answers; None if the same intake won a race."""
     uncertain = any(c.status == AnswerStatus.REVIEW for _, c in checks)
     for _attempt in range(5):
-        contribution_id = insert_or_ignore(
+        contribution = insert_or_ignore_row(
             session,
             Contribution,
             consultation_id=consultation.id,
@@ -232,12 +232,12 @@ def _insert_contribution(
             created_at=utcnow(),
             updated_at=utcnow(),
         )
-        if contribution_id is not None:
+        if contribution is not None:
             if checks:
                 session.execute(
-                    insert(Answer), [_answer_row(contribution_id, a, c) for a, c in checks]
+                    insert(Answer), [_answer_row(contribution.id, a, c) for a, c in checks]
                 )
-            return session.get_one(Contribution, contribution_id)
+            return contribution
         if _find_existing(session, intake) is not None:
             return None
         # Otherwise a receipt code collision: draw another.

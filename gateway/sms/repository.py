@@ -20,17 +20,16 @@ from gateway.sms.models import (
 )
 from gateway.store.base import utcnow
 from gateway.store.models import Evidence, Participant, Participation
-from gateway.store.session import insert_or_ignore
+from gateway.store.session import insert_or_ignore, insert_or_ignore_row
 
 
 def claim_message(
     session: Session, message_sid: str, phone_hash: str, now: datetime
 ) -> SmsInbound | None:
     """Log a new MessageSid and return it; None when it was already handled (a retry)."""
-    new_id = insert_or_ignore(
+    return insert_or_ignore_row(
         session, SmsInbound, message_sid=message_sid, phone_hash=phone_hash, received_at=now
     )
-    return session.get_one(SmsInbound, new_id) if new_id is not None else None
 
 
 def inbound(session: Session, message_sid: str) -> SmsInbound | None:
@@ -50,6 +49,9 @@ def messages_since(session: Session, phone_hash: str, since: datetime) -> int:
 
 def conversation_for_update(session: Session, phone_hash: str) -> SmsConversation:
     """The number's conversation row, created if new, locked against a concurrent message."""
+    found = _locked_conversation(session, phone_hash)
+    if found is not None:
+        return found
     insert_or_ignore(
         session,
         SmsConversation,
@@ -63,9 +65,15 @@ def conversation_for_update(session: Session, phone_hash: str) -> SmsConversatio
         created_at=utcnow(),
         updated_at=utcnow(),
     )
-    return session.scalars(
+    created = _locked_conversation(session, phone_hash)
+    assert created is not None, "the conversation row was just inserted"
+    return created
+
+
+def _locked_conversation(session: Session, phone_hash: str) -> SmsConversation | None:
+    return session.scalar(
         select(SmsConversation).where(SmsConversation.phone_hash == phone_hash).with_for_update()
-    ).one()
+    )
 
 
 def conversation_row(session: Session, phone_hash: str) -> SmsConversation | None:

@@ -6,13 +6,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+T = TypeVar("T")
 SQLITE_BUSY_SECONDS = 30
 _HOLDS_TURN = "portevoix.holds_write_turn"
 
@@ -103,18 +104,26 @@ def insert_or_ignore(session: Session, model: type[Any], **values: Any) -> int |
     One statement instead of a savepoint and a retry, and safe under concurrency:
     on PostgreSQL a clash waits for the other transaction, then reports nothing.
     """
-    statement = _insert_or_ignore_statement(session.get_bind().dialect.name, model)
+    statement = _insert_or_ignore_statement(session, model, returning_row=False)
     new_id: int | None = session.execute(statement, values).scalar_one_or_none()
     return new_id
 
 
-_STATEMENTS: dict[tuple[str, type[Any]], Any] = {}
+def insert_or_ignore_row(session: Session, model: type[T], **values: Any) -> T | None:
+    """Like insert_or_ignore, but the new row as an object of the session."""
+    statement = _insert_or_ignore_statement(session, model, returning_row=True)
+    return session.scalars(statement, [values]).one_or_none()
 
 
-def _insert_or_ignore_statement(dialect: str, model: type[Any]) -> Any:
+_STATEMENTS: dict[tuple[str, type[Any], bool], Any] = {}
+
+
+def _insert_or_ignore_statement(session: Session, model: type[Any], returning_row: bool) -> Any:
     # Built once per table: constructing the statement costs more than running it.
-    key = (dialect, model)
+    dialect = session.get_bind().dialect.name
+    key = (dialect, model, returning_row)
     if key not in _STATEMENTS:
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        _STATEMENTS[key] = insert(model).on_conflict_do_nothing().returning(model.id)
+        statement = insert(model).on_conflict_do_nothing()
+        _STATEMENTS[key] = statement.returning(model if returning_row else model.id)
     return _STATEMENTS[key]
