@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from gateway.consultations.schema import CHOICE_TYPES, Definition, Option, Question
+from gateway.consultations.schema import CHOICE_TYPES, Definition, Kind, Option, Question
 from gateway.i18n import t
+from gateway.intake import AnswerIn
 from gateway.sms.segments import transliterate
 
 PARIS_DATE = "%d/%m/%Y"
@@ -19,6 +21,24 @@ def fit(text: str, definition: Definition | None) -> str:
 
 def option_label(option: Option, language: str) -> str:
     return option.sms_label(language)
+
+
+def vote_summary(
+    definition: Definition | None, answers: Sequence[AnswerIn], language: str
+) -> str | None:
+    """The options a vote chose, by their SMS labels; None outside a vote."""
+    if definition is None or definition.kind != Kind.VOTE:
+        return None
+    labels = []
+    for answer in answers:
+        question = definition.question(answer.question_id)
+        if question is None or question in definition.profile or not question.options:
+            continue
+        keys = answer.value if isinstance(answer.value, list) else [answer.value]
+        labels += [option_label(o, language) for o in question.options if o.key in keys]
+    if not labels:
+        return None
+    return t(language, "Your vote: %(choices)s.", choices=", ".join(labels))
 
 
 def question_text(definition: Definition, question: Question, language: str) -> str:

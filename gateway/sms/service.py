@@ -182,6 +182,7 @@ def _finish(
     language = conversation.language
     code = conversation.consultation_code or ""
     intake = _intake(runtime, conversation, phone_hash, now)
+    summary = messages.vote_summary(definition, intake.answers, language)
     try:
         result = record_intake(session, intake, door_policy(runtime))
     except (IntakeRejected, NotFound) as error:
@@ -190,7 +191,10 @@ def _finish(
         engine.reset()
         return _not_saved(definition, code, language, now)
     engine.reset()
-    return _receipt(result, language)
+    receipt = _receipt(result, language)
+    # A resident sees what was counted, so a misread vote can be noticed and reported.
+    counted = summary is not None and result.status != ContributionStatus.DUPLICATE
+    return f"{summary}\n{receipt}" if counted else receipt
 
 
 def _drop_unlinked_evidence(session: Session, runtime: Runtime, intake: Intake) -> None:
