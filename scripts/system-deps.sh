@@ -8,7 +8,8 @@ need() { # need COMMAND_OR_PATH PACKAGE
     if ! command -v "$1" >/dev/null 2>&1 && [ ! -e "$1" ]; then needed+=("$2"); fi
 }
 
-python3.11 -m venv --help >/dev/null 2>&1 || needed+=(python3-venv)
+# Debian ships venv without ensurepip unless python3-venv is installed.
+python3.11 -c "import ensurepip" >/dev/null 2>&1 || needed+=(python3-venv)
 if [ "${1:-run}" != run ]; then
     [ -n "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null || true)" ] || needed+=(postgresql)
     need redis-server redis-server
