@@ -6,10 +6,13 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+import yaml
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from gateway import audit
+from gateway.consultations import repository as consultations
+from gateway.consultations.loader import parse_definition
 from gateway.errors import NotFound
 from gateway.intake import RECEIPT_ALPHABET, IntakeRejected
 from gateway.results.tally import tally
@@ -21,7 +24,7 @@ from gateway.store.models import (
     Contribution,
     ContributionStatus,
 )
-from tests.helpers import load_examples, make_intake, make_participant, record
+from tests.helpers import BUDGET, load_examples, make_intake, make_participant, record
 
 
 @pytest.fixture
@@ -265,3 +268,20 @@ def test_twenty_threads_same_intake_one_row(store: Runtime) -> None:
         thread.join()
     assert len(receipts) == 20 and len(set(receipts)) == 1
     assert _count(store) == 1
+
+
+def test_one_per_person_review_rule_keeps_both_for_a_mediateur(store: Runtime) -> None:
+    data = yaml.safe_load(BUDGET.read_text(encoding="utf-8"))
+    data["code"] = "BUDGETREV"
+    data["identity"]["on_duplicate"] = "review"
+    with store.sessions() as session, session.begin():
+        consultations.save_definition(session, parse_definition(data))
+    person = make_participant("+33612345678")
+    first = record(store, make_intake("BUDGETREV", participant=person))
+    second = record(store, make_intake("BUDGETREV", participant=person))
+    assert first.status == ContributionStatus.COUNTED
+    assert second.status == ContributionStatus.REVIEW
+    assert f"possible duplicate of contribution {first.contribution_id}" in (second.reason or "")
+    with store.sessions() as session:
+        result = tally(session, "BUDGETREV")
+    assert result.questions[0].counts["bancs"] == 1 and result.questions[0].awaiting_review == 1
