@@ -31,10 +31,6 @@ def normalise_phone(raw: str, region: str = "FR") -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
-def phone_key(raw: str, secret: bytes, region: str = "FR") -> str:
-    return participant_key("phone", normalise_phone(raw, region), secret)
-
-
 def token_hash(token: str) -> str:
     """Hash an API token for storage; tokens are random, so no key is needed."""
     return hashlib.sha256(token.encode()).hexdigest()

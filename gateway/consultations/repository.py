@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from gateway import audit
 from gateway.consultations.schema import Definition, normalise_code
 from gateway.errors import NotFound
-from gateway.store.models import Consultation
+from gateway.store.models import Consultation, Participant, Participation
 
 
 def definition_hash(definition: Definition) -> str:
@@ -55,6 +55,17 @@ def get(session: Session, code: str) -> Consultation:
     if consultation is None:
         raise NotFound(f"no consultation with code {normalise_code(code)!r}")
     return consultation
+
+
+def took_part(session: Session, code: str, key_hash: str) -> bool:
+    """Whether a participant already holds a contribution under one-per-person."""
+    found = session.scalar(
+        select(Participation.id)
+        .join(Participant, Participant.id == Participation.participant_id)
+        .join(Consultation, Consultation.id == Participation.consultation_id)
+        .where(Consultation.code == normalise_code(code), Participant.key_hash == key_hash)
+    )
+    return found is not None
 
 
 def list_all(session: Session) -> list[Consultation]:

@@ -19,7 +19,7 @@ from gateway.sms.models import (
     SmsStatusEvent,
 )
 from gateway.store.base import utcnow
-from gateway.store.models import Evidence, Participant, Participation
+from gateway.store.models import Evidence
 from gateway.store.session import insert_or_ignore, insert_or_ignore_row
 
 
@@ -103,15 +103,6 @@ def opt_in(session: Session, phone_hash: str) -> bool:
     """Remove an opt-out; False when there was none."""
     removed = session.execute(delete(SmsOptOut).where(SmsOptOut.phone_hash == phone_hash))
     return bool(removed.rowcount)  # type: ignore[attr-defined]
-
-
-def took_part(session: Session, consultation_id: int, phone_hash: str) -> bool:
-    found = session.scalar(
-        select(Participation.id)
-        .join(Participant, Participant.id == Participation.participant_id)
-        .where(Participation.consultation_id == consultation_id, Participant.key_hash == phone_hash)
-    )
-    return found is not None
 
 
 def evidence_recorded(session: Session, sha256: str) -> bool:
@@ -216,12 +207,3 @@ _STATUS_FROM_TWILIO = {
     "undelivered": OutboundStatus.UNDELIVERED,
     "failed": OutboundStatus.FAILED,
 }
-
-
-def outbound_counts(session: Session, code: str) -> dict[str, int]:
-    rows = session.execute(
-        select(SmsOutbound.status, func.count())
-        .where(SmsOutbound.consultation_code == code)
-        .group_by(SmsOutbound.status)
-    ).all()
-    return {status: count for status, count in rows}

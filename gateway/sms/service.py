@@ -289,5 +289,4 @@ class StoreConsultations:
         identity = definition.identity
         if identity.policy != Policy.ONE_PER_PERSON or IdentityKey.PHONE not in identity.keys:
             return False
-        consultation = consultations.get(self.session, definition.code)
-        return sms.took_part(self.session, consultation.id, self.phone_hash)
+        return consultations.took_part(self.session, definition.code, self.phone_hash)
