@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +13,9 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-only-change-me"
+MIN_SECRET_LENGTH = 32
+# Character frequencies of 32 random hex digits estimate 90 to 128 bits; "a" * 32 gives 0.
+MIN_SECRET_BITS = 80
 
 
 class Settings(BaseSettings):
@@ -57,9 +62,9 @@ class Settings(BaseSettings):
     sms_quiet_days: list[int] = [6]  # Monday is 0: no invitations on Sundays.
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
+    def _refuse_weak_secret(self) -> Settings:
         secret = self.secret_key.get_secret_value()
-        if self.environment != "development" and (secret == DEFAULT_SECRET or len(secret) < 32):
+        if self.environment != "development" and not is_strong_secret(secret):
             raise ValueError(
                 "PORTEVOIX_SECRET_KEY must be set to a random value of 32 characters or more "
                 "outside development (try: openssl rand -hex 32)"
@@ -77,6 +82,17 @@ class Settings(BaseSettings):
     @property
     def secret(self) -> bytes:
         return self.secret_key.get_secret_value().encode()
+
+
+def is_strong_secret(secret: str) -> bool:
+    """Refuse short, default, repeated or low-entropy secrets ("a" * 32, "ab" * 16)."""
+    if secret == DEFAULT_SECRET or len(secret) < MIN_SECRET_LENGTH:
+        return False
+    if (secret + secret).find(secret, 1) < len(secret):
+        return False  # A shorter string repeated: its entropy is that of the shorter one.
+    counts = Counter(secret).values()
+    bits = -sum(n * math.log2(n / len(secret)) for n in counts)
+    return bits >= MIN_SECRET_BITS
 
 
 @lru_cache

@@ -87,12 +87,15 @@ def to_csv(session: Session, code: str) -> str:
     return out.getvalue()
 
 
-# A cell starting with one of these is run as a formula by spreadsheet programs.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is run as a formula by spreadsheet programs; the
+# full-width forms too, since some spreadsheets fold them to their ASCII twins.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def _cell(value: Any) -> Any:
-    """Neutralise free text that a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
+    """Neutralise free text that a spreadsheet would run as a formula or cut at a NUL."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_STARTS) or "\x00" in value:
+        return "'" + value.replace("\x00", "\ufffd")
     return value

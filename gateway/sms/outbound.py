@@ -118,7 +118,15 @@ SEND_EVERY = timedelta(minutes=5)
 @job("sms.send_due", every=SEND_EVERY)
 def send_due(runtime: Runtime) -> None:
     """Send queued messages within this run's budget, unless in quiet hours."""
+    settle_early_statuses(runtime)
     send_queued(runtime, utcnow())
+
+
+def settle_early_statuses(runtime: Runtime) -> None:
+    """Apply callbacks that raced with the send storing their sid (both missed the other)."""
+    with runtime.sessions() as session, session.begin():
+        for outbound in sms.sent_without_final_status(session):
+            sms.apply_early_statuses(session, outbound)
 
 
 def send_queued(runtime: Runtime, now: datetime) -> int:
@@ -150,6 +158,8 @@ def _send_one(runtime: Runtime, client: Client, outbound_id: int) -> int:
         outbound.message_sid = sid
         outbound.sent_at = utcnow() if sid else None
         _close(outbound, status, reason)
+        if sid:
+            sms.apply_early_statuses(session, outbound)
     return 1 if sid else 0
 
 

@@ -179,7 +179,7 @@ def claim_outbound(session: Session, outbound_id: int) -> SmsOutbound | None:
 
 
 def record_status(session: Session, message_sid: str, status: str, error_code: str | None) -> bool:
-    """Store a delivery status once; update the outbound row it belongs to unless final."""
+    """Store a delivery status once; apply it to its outbound row if that row is known yet."""
     new_id = insert_or_ignore(
         session,
         SmsStatusEvent,
@@ -191,12 +191,42 @@ def record_status(session: Session, message_sid: str, status: str, error_code: s
     if new_id is None:
         return False
     outbound = session.scalar(select(SmsOutbound).where(SmsOutbound.message_sid == message_sid))
-    if outbound is None or outbound.status in FINAL_OUTBOUND:
-        return True  # Callbacks arrive out of order: a late "sent" never undoes "delivered".
-    if status in _STATUS_FROM_TWILIO:
-        outbound.status = _STATUS_FROM_TWILIO[status]
-        outbound.reason = f"error {error_code}" if error_code else outbound.reason
+    # Twilio may call back before our send has stored the sid: the event waits in the
+    # table and `apply_early_statuses` applies it when the sid lands.
+    if outbound is not None:
+        apply_status(outbound, status, error_code)
     return True
+
+
+def apply_early_statuses(session: Session, outbound: SmsOutbound) -> None:
+    """Apply the callbacks that arrived for this message before its sid was stored."""
+    events = session.scalars(
+        select(SmsStatusEvent)
+        .where(SmsStatusEvent.message_sid == outbound.message_sid)
+        .order_by(SmsStatusEvent.id)
+    )
+    for event in events:
+        apply_status(outbound, event.status, event.error_code)
+
+
+def apply_status(outbound: SmsOutbound, status: str, error_code: str | None) -> None:
+    """Move an outbound message to Twilio's status, never back from a final one."""
+    if outbound.status in FINAL_OUTBOUND or status not in _STATUS_FROM_TWILIO:
+        return  # Callbacks arrive out of order: a late "sent" never undoes "delivered".
+    outbound.status = _STATUS_FROM_TWILIO[status]
+    outbound.reason = f"error {error_code}" if error_code else outbound.reason
+
+
+def sent_without_final_status(session: Session) -> list[SmsOutbound]:
+    """Sent messages whose stored callbacks may not have been applied (a race at send)."""
+    return list(
+        session.scalars(
+            select(SmsOutbound).where(
+                SmsOutbound.status == OutboundStatus.SENT,
+                SmsOutbound.message_sid.in_(select(SmsStatusEvent.message_sid)),
+            )
+        )
+    )
 
 
 # Twilio's MessageStatus values, folded onto ours ("accepted"/"queued" are ours already).

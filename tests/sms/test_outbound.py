@@ -20,7 +20,13 @@ from gateway.sms.models import (
     SmsOutbound,
     SmsStatusEvent,
 )
-from gateway.sms.outbound import in_quiet_hours, queue_invitations, read_numbers, send_queued
+from gateway.sms.outbound import (
+    in_quiet_hours,
+    queue_invitations,
+    read_numbers,
+    send_queued,
+    settle_early_statuses,
+)
 from tests.sms.conftest import Clock, make_sms_runtime
 from tests.sms.fake_twilio import FakeTwilio, fake_twilio
 from tests.sms.twilio import STATUS, TOKEN, Phone, post_signed, recorded
@@ -218,3 +224,38 @@ def test_a_late_callback_never_moves_a_final_status_back(
         events = session.scalars(select(SmsStatusEvent.status).order_by(SmsStatusEvent.id)).all()
         assert session.get_one(SmsOutbound, row.id).status == final
     assert events == callbacks
+
+
+def _callback(client: TestClient, sid: str, state: str) -> None:
+    form = recorded("status-delivered.form", MessageSid=sid)
+    form |= {"MessageStatus": state, "SmsStatus": state}
+    assert post_signed(client, STATUS, form).status_code == 204
+
+
+def test_a_callback_before_the_sid_is_stored_is_applied_when_it_lands(
+    client_out: TestClient, runtime_out: Runtime
+) -> None:
+    _invite(runtime_out, ["0612345678"])
+    # Twilio answered the send and called back before our transaction stored the sid.
+    _callback(client_out, f"SM{1:032x}", "delivered")
+    send_queued(runtime_out, TUESDAY_NOON)
+    [row] = _outbound(runtime_out)
+    assert (row.message_sid, row.status) == (f"SM{1:032x}", OutboundStatus.DELIVERED)
+
+
+def test_a_callback_that_raced_the_send_is_settled_by_the_next_run(
+    client_out: TestClient, runtime_out: Runtime
+) -> None:
+    _invite(runtime_out, ["0612345678"])
+    send_queued(runtime_out, TUESDAY_NOON)
+    [row] = _outbound(runtime_out)
+    with runtime_out.sessions() as session, session.begin():
+        # What two concurrent transactions leave behind: the event stored, not applied.
+        session.add(
+            SmsStatusEvent(
+                message_sid=row.message_sid or "", status="undelivered", error_code="30003"
+            )
+        )
+    settle_early_statuses(runtime_out)
+    [row] = _outbound(runtime_out)
+    assert (row.status, row.reason) == (OutboundStatus.UNDELIVERED, "error 30003")

@@ -22,6 +22,11 @@ BASE = {"frequentation": "yes", "priorite": "jeux", "satisfaction": 4}
         ("+33 6 12", "'+33 6 12"),
         ("-1", "'-1"),
         ("@SUM(A1)", "'@SUM(A1)"),
+        ("＝1+1", "'＝1+1"),
+        ("＋33 6", "'＋33 6"),
+        ("－1", "'－1"),
+        ("＠SUM(A1)", "'＠SUM(A1)"),
+        ("bancs\x00=1+1", "'bancs\ufffd=1+1"),
         ("Des bancs à l'ombre", "Des bancs à l'ombre"),
     ],
 )
