@@ -4,9 +4,13 @@
 # `start` prints nothing but errors; `env` prints the variables the tests read.
 set -euo pipefail
 
-DIR="${PORTEVOIX_SERVICES_DIR:-${TMPDIR:-/tmp}/portevoix-test-services}"
-PG_PORT="${PORTEVOIX_TEST_PG_PORT:-55432}"
-REDIS_PORT="${PORTEVOIX_TEST_REDIS_PORT:-56379}"
+# Each checkout gets its own directory and ports, derived from its path, so two
+# checkouts run their suites at once without stopping each other's servers.
+CHECKOUT="$(cd "$(dirname "$0")/.." && pwd)"
+SLOT=$(( $(printf '%s' "$CHECKOUT" | cksum | cut -d' ' -f1) % 2000 ))
+DIR="${PORTEVOIX_SERVICES_DIR:-${TMPDIR:-/tmp}/portevoix-test-services-$SLOT}"
+PG_PORT="${PORTEVOIX_TEST_PG_PORT:-$(( 52000 + SLOT ))}"
+REDIS_PORT="${PORTEVOIX_TEST_REDIS_PORT:-$(( 54000 + SLOT ))}"
 PG_DATA="$DIR/pg"
 
 pg_bin() { dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)"; }

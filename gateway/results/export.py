@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gateway.consultations import repository as consultations
+from gateway.store.base import as_utc
 from gateway.store.models import Contribution
 
 CSV_COLUMNS = [
@@ -42,7 +43,7 @@ def contributions(session: Session, code: str) -> Iterator[dict[str, Any]]:
             "contribution_id": contribution.id,
             "channel": contribution.channel,
             "status": contribution.status,
-            "submitted_at": contribution.submitted_at.isoformat(),
+            "submitted_at": as_utc(contribution.submitted_at).isoformat(),
             "assisted": contribution.assisted_by is not None,
             "language": contribution.language,
             "answers": [

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -45,3 +46,13 @@ def test_exports_are_pseudonymous(sqlite_runtime: Runtime) -> None:
     with sqlite_runtime.sessions() as session:
         exported = to_csv(session, "PARC") + to_json(session, "PARC")
     assert person.key_hash not in exported and "participant" not in exported
+
+
+def test_export_times_carry_their_zone(runtime: Runtime) -> None:
+    load_examples(runtime)
+    record(runtime, make_intake("PARC", BASE))
+    with runtime.sessions() as session:
+        rows = list(csv.DictReader(io.StringIO(to_csv(session, "PARC"))))
+        exported = json.loads(to_json(session, "PARC"))
+    assert rows[0]["submitted_at"] == "2026-12-01T12:00:00+00:00"
+    assert exported["contributions"][0]["submitted_at"] == "2026-12-01T12:00:00+00:00"
