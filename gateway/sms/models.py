@@ -60,15 +60,6 @@ class SmsInbound(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
 
 
-class SmsOptOut(Base):
-    __tablename__ = "sms_opt_out"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    phone_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    keyword: Mapped[str] = mapped_column(String(32))
-    opted_out_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
 class OutboundStatus(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"

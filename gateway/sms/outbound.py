@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
+from gateway import contacts
 from gateway.config import Settings
 from gateway.consultations import repository as consultations
 from gateway.errors import PortevoixError
@@ -72,7 +73,7 @@ def queue_invitations(
             report.invalid.append(raw)
             continue
         phone_hash = participant_key("phone", number, settings.secret)
-        if sms.is_opted_out(session, phone_hash):
+        if contacts.is_opted_out(session, phone_hash):
             report.opted_out += 1
             continue
         queued = sms.queue_outbound(
@@ -148,7 +149,7 @@ def _send_one(runtime: Runtime, client: Client, outbound_id: int) -> int:
         outbound = sms.claim_outbound(session, outbound_id)
         if outbound is None:
             return 0  # Another worker took it.
-        if sms.is_opted_out(session, outbound.phone_hash):
+        if contacts.is_opted_out(session, outbound.phone_hash):
             _close(outbound, OutboundStatus.SKIPPED, "opted out")
             return 0
         to, body = outbound.to, outbound.body

@@ -14,7 +14,6 @@ from gateway.sms.models import (
     OutboundStatus,
     SmsConversation,
     SmsInbound,
-    SmsOptOut,
     SmsOutbound,
     SmsStatusEvent,
 )
@@ -84,25 +83,6 @@ def language_of(session: Session, phone_hash: str) -> str | None:
     return session.scalar(
         select(SmsConversation.language).where(SmsConversation.phone_hash == phone_hash)
     )
-
-
-def is_opted_out(session: Session, phone_hash: str) -> bool:
-    found = session.scalar(select(SmsOptOut.id).where(SmsOptOut.phone_hash == phone_hash))
-    return found is not None
-
-
-def opt_out(session: Session, phone_hash: str, keyword: str) -> bool:
-    """Record an opt-out; False when the number had already opted out."""
-    new_id = insert_or_ignore(
-        session, SmsOptOut, phone_hash=phone_hash, keyword=keyword[:32], opted_out_at=utcnow()
-    )
-    return new_id is not None
-
-
-def opt_in(session: Session, phone_hash: str) -> bool:
-    """Remove an opt-out; False when there was none."""
-    removed = session.execute(delete(SmsOptOut).where(SmsOptOut.phone_hash == phone_hash))
-    return bool(removed.rowcount)  # type: ignore[attr-defined]
 
 
 def evidence_recorded(session: Session, sha256: str) -> bool:

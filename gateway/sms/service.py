@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from gateway import contacts
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition, IdentityKey, Policy
 from gateway.deps import door_policy
@@ -91,7 +92,7 @@ def _respond(
 ) -> tuple[list[str], str]:
     if keywords.is_opt_out(message.body):
         return _plain(_opt_out(session, message.body, phone_hash)), "opted_out"
-    if sms.is_opted_out(session, phone_hash):
+    if contacts.is_opted_out(session, phone_hash):
         if keywords.is_opt_in(message.body):
             return _plain(_opt_in(session, phone_hash, now)), "opted_in"
         return [], "suppressed"
@@ -118,7 +119,7 @@ def _plain(replies: list[str]) -> list[str]:
 def _opt_out(session: Session, body: str, phone_hash: str) -> list[str]:
     folded = keywords.fold(body)
     language = "en" if folded in keywords.ENGLISH_OPT_OUT else sms.language_of(session, phone_hash)
-    first = sms.opt_out(session, phone_hash, folded)
+    first = contacts.opt_out(session, phone_hash, Channel.SMS, folded)
     conversation = sms.conversation_row(session, phone_hash)
     if conversation is not None:
         forget(conversation)
@@ -130,7 +131,7 @@ def _opt_out(session: Session, body: str, phone_hash: str) -> list[str]:
 
 
 def _opt_in(session: Session, phone_hash: str, now: datetime) -> list[str]:
-    sms.opt_in(session, phone_hash)
+    contacts.opt_in(session, phone_hash)
     language = sms.language_of(session, phone_hash) or "fr"
     codes = StoreConsultations(session, phone_hash, now).open_codes()
     welcome = t(language, "Welcome back: you can get our SMS again.")

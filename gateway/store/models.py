@@ -192,6 +192,23 @@ class Job(TimestampMixin, Base):
     ran_on: Mapped[str | None] = mapped_column(String(128))
 
 
+class ContactOptOut(Base):
+    """A phone that asked not to be contacted: honoured by every channel's outbound work.
+
+    Keyed by the same keyed phone hash every channel computes, so a STOP by SMS stops
+    calls too, and a "do not call" on the phone stops invitations by SMS.
+    """
+
+    __tablename__ = "contact_opt_out"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The channel the resident used to say it, and how (the folded keyword, a key…).
+    channel: Mapped[str] = mapped_column(String(16))
+    said: Mapped[str] = mapped_column(String(32))
+    opted_out_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ApiToken(TimestampMixin, Base):
     __tablename__ = "api_token"
 

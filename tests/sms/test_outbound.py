@@ -10,7 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from gateway import contacts
 from gateway.app import create_app
+from gateway.identity import participant_key
 from gateway.runtime import Runtime
 from gateway.sms import tasks
 from gateway.sms.models import (
@@ -27,6 +29,7 @@ from gateway.sms.outbound import (
     send_queued,
     settle_early_statuses,
 )
+from gateway.store.models import Channel
 from tests.sms.conftest import Clock, make_sms_runtime
 from tests.sms.fake_twilio import FakeTwilio, fake_twilio
 from tests.sms.twilio import STATUS, TOKEN, Phone, post_signed, recorded
@@ -259,3 +262,13 @@ def test_a_callback_that_raced_the_send_is_settled_by_the_next_run(
     settle_early_statuses(runtime_out)
     [row] = _outbound(runtime_out)
     assert (row.status, row.reason) == (OutboundStatus.UNDELIVERED, "error 30003")
+
+
+def test_a_do_not_call_said_on_the_phone_stops_sms_invitations(
+    runtime_out: Runtime, twilio: FakeTwilio
+) -> None:
+    phone_hash = participant_key("phone", "+33612345678", runtime_out.settings.secret)
+    with runtime_out.sessions() as session, session.begin():
+        contacts.opt_out(session, phone_hash, Channel.IVR, "key 9")
+    _invite(runtime_out, ["06 12 34 56 78"])
+    assert send_queued(runtime_out, TUESDAY_NOON) == 0 and twilio.sent == []
