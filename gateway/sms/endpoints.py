@@ -11,27 +11,19 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
-from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.deps import get_runtime, get_session
 from gateway.runtime import Runtime
 from gateway.sms import repository as sms
 from gateway.sms.service import InboundSms, handle_inbound
-from gateway.sms.signature import twilio_form
+from gateway.twilio import twiml
+from gateway.twilio.signature import twilio_form
 
 router = APIRouter(prefix="/sms", tags=["sms"])
 SessionDep = Annotated[Session, Depends(get_session)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 FormDep = Annotated[FormData, Depends(twilio_form)]
-TWIML = "application/xml"
 SIMULATOR_PAGE = Path(__file__).parent / "simulator.html"
-
-
-def twiml(replies: list[str]) -> str:
-    response = MessagingResponse()
-    for text in replies:
-        response.message(text)
-    return str(response)
 
 
 @router.post("/twilio/inbound")
@@ -39,7 +31,7 @@ def inbound(form: FormDep, session: SessionDep, runtime: RuntimeDep) -> Response
     message = _message(form)
     reply = handle_inbound(session, runtime, message)
     session.commit()
-    return Response(twiml(reply.messages), media_type=TWIML)
+    return Response(twiml.messages(reply.messages), media_type=twiml.MEDIA_TYPE)
 
 
 def _message(form: FormData) -> InboundSms:

@@ -30,6 +30,7 @@ from gateway.sms import repository as sms
 from gateway.sms.models import OutboundStatus, SmsOutbound
 from gateway.store.base import utcnow
 from gateway.store.models import Channel
+from gateway.twilio.client import rest_client
 
 log = logging.getLogger(__name__)
 INVITATION = "invitation"
@@ -102,15 +103,9 @@ def in_quiet_hours(settings: Settings, at: datetime) -> bool:
 
 
 def twilio_client(settings: Settings) -> Client:
-    token = settings.twilio_auth_token
-    if not settings.twilio_account_sid or token is None or not settings.twilio_from_number:
-        raise PortevoixError(
-            "outbound SMS needs PORTEVOIX_TWILIO_ACCOUNT_SID, PORTEVOIX_TWILIO_AUTH_TOKEN "
-            "and PORTEVOIX_TWILIO_FROM_NUMBER"
-        )
-    client = Client(settings.twilio_account_sid, token.get_secret_value())
-    client.api.base_url = settings.twilio_api_url
-    return client
+    if not settings.twilio_from_number:
+        raise PortevoixError("outbound SMS needs PORTEVOIX_TWILIO_FROM_NUMBER")
+    return rest_client(settings)
 
 
 SEND_EVERY = timedelta(minutes=5)

@@ -30,8 +30,8 @@ from gateway.sms.outbound import (
     settle_early_statuses,
 )
 from gateway.store.models import Channel
+from gateway.twilio.standin import TwilioStandIn, twilio_stand_in
 from tests.sms.conftest import Clock, make_sms_runtime
-from tests.sms.fake_twilio import FakeTwilio, fake_twilio
 from tests.sms.twilio import STATUS, TOKEN, Phone, post_signed, recorded
 
 ACCOUNT = "AC00000000000000000000000000000000"
@@ -39,13 +39,15 @@ TUESDAY_NOON = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)  # 12:00 in Paris
 
 
 @pytest.fixture
-def twilio() -> Iterator[FakeTwilio]:
-    with fake_twilio(ACCOUNT, TOKEN) as server:
+def twilio() -> Iterator[TwilioStandIn]:
+    with twilio_stand_in(ACCOUNT, TOKEN) as server:
         yield server
 
 
 @pytest.fixture
-def runtime_out(tmp_path: Path, db_url: str, twilio: FakeTwilio, clock: Clock) -> Iterator[Runtime]:
+def runtime_out(
+    tmp_path: Path, db_url: str, twilio: TwilioStandIn, clock: Clock
+) -> Iterator[Runtime]:
     runtime = make_sms_runtime(
         tmp_path,
         db_url,
@@ -76,7 +78,7 @@ def test_csv_numbers(tmp_path: Path) -> None:
 
 
 def test_invitations_go_through_twilio_with_a_status_callback(
-    runtime_out: Runtime, twilio: FakeTwilio
+    runtime_out: Runtime, twilio: TwilioStandIn
 ) -> None:
     with runtime_out.sessions() as session, session.begin():
         report = queue_invitations(
@@ -118,14 +120,14 @@ def test_quiet_hours(runtime_out: Runtime, local: str, quiet: bool) -> None:
     assert in_quiet_hours(runtime_out.settings, at) is quiet
 
 
-def test_nothing_is_sent_in_quiet_hours(runtime_out: Runtime, twilio: FakeTwilio) -> None:
+def test_nothing_is_sent_in_quiet_hours(runtime_out: Runtime, twilio: TwilioStandIn) -> None:
     _invite(runtime_out, ["0612345678"])
     assert send_queued(runtime_out, TUESDAY_NOON.replace(hour=22)) == 0
     assert twilio.sent == [] and _outbound(runtime_out)[0].status == OutboundStatus.QUEUED
 
 
 def test_opt_outs_are_never_invited(
-    client_out: TestClient, runtime_out: Runtime, twilio: FakeTwilio
+    client_out: TestClient, runtime_out: Runtime, twilio: TwilioStandIn
 ) -> None:
     Phone(client_out, number="+33612345678").text("STOP")
     _invite(runtime_out, ["0612345678", "0700000002"])
@@ -140,7 +142,7 @@ def test_opt_outs_are_never_invited(
     )
 
 
-def test_a_refused_send_is_marked_failed(runtime_out: Runtime, twilio: FakeTwilio) -> None:
+def test_a_refused_send_is_marked_failed(runtime_out: Runtime, twilio: TwilioStandIn) -> None:
     twilio.refuse.add("+33612345678")
     _invite(runtime_out, ["0612345678"])
     assert send_queued(runtime_out, TUESDAY_NOON) == 0
@@ -265,7 +267,7 @@ def test_a_callback_that_raced_the_send_is_settled_by_the_next_run(
 
 
 def test_a_do_not_call_said_on_the_phone_stops_sms_invitations(
-    runtime_out: Runtime, twilio: FakeTwilio
+    runtime_out: Runtime, twilio: TwilioStandIn
 ) -> None:
     phone_hash = participant_key("phone", "+33612345678", runtime_out.settings.secret)
     with runtime_out.sessions() as session, session.begin():

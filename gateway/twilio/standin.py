@@ -1,4 +1,4 @@
-"""A local stand-in for Twilio's Messages API: the real client never leaves 127.0.0.1."""
+"""A local stand-in for Twilio's REST API: the real client never leaves 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 
 @dataclass
-class FakeTwilio:
+class TwilioStandIn:
     account_sid: str
     auth_token: str
     url: str = ""
@@ -23,8 +23,8 @@ class FakeTwilio:
 
 
 @contextmanager
-def fake_twilio(account_sid: str, auth_token: str) -> Iterator[FakeTwilio]:
-    state = FakeTwilio(account_sid, auth_token)
+def twilio_stand_in(account_sid: str, auth_token: str) -> Iterator[TwilioStandIn]:
+    state = TwilioStandIn(account_sid, auth_token)
     sids = itertools.count(1)
     expected_auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
 
