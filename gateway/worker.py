@@ -34,4 +34,13 @@ def _worker_runtime() -> Any:
     return build_runtime(get_settings())
 
 
-app = make_celery(get_settings().redis_url)
+@lru_cache
+def _app_from_settings() -> Any:
+    return make_celery(get_settings().redis_url)
+
+
+def __getattr__(name: str) -> Any:
+    """`celery -A gateway.worker` asks for `app`: built then, never at import."""
+    if name == "app":
+        return _app_from_settings()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -91,3 +91,12 @@ def test_celery_worker_runs_a_job(celery_runtime: Runtime, tmp_path: Path) -> No
     assert row.status == "done", row.error
     assert row.ran_on is not None and not row.ran_on.endswith(f":{os.getpid()}")
     assert not runtime.evidence.path(blob.sha256).exists()
+
+
+def test_importing_the_worker_module_builds_no_celery_app() -> None:
+    # Settings that cannot load: an import that read them would fail.
+    env = {**os.environ, "PORTEVOIX_ENVIRONMENT": "production", "PORTEVOIX_SECRET_KEY": "x"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import gateway.worker"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
