@@ -5,23 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from sqlalchemy import text
 
-from gateway import tasks  # noqa: F401  (registers every job)
+from gateway import channels
 from gateway.config import Settings, get_settings
 from gateway.jobs import Scheduler, redispatch_pending
 from gateway.limits import BodySizeLimit
-from gateway.online.endpoints import router as online_router
-from gateway.runtime import Runtime, build_runtime
-from gateway.sms.endpoints import router as sms_router
-from gateway.store.models import Channel
-
-# Each channel adapter declares its own router; settings choose which are mounted.
-CHANNEL_ROUTERS: dict[Channel, APIRouter] = {
-    Channel.ONLINE: online_router,
-    Channel.SMS: sms_router,
-}
+from gateway.runtime import Runtime
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -30,7 +21,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = runtime or build_runtime(settings)
+        app.state.runtime = runtime or channels.build_runtime(settings)
         redispatch_pending(app.state.runtime)
         scheduler = Scheduler(app.state.runtime)
         if owns_runtime:
@@ -44,9 +35,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime is not None:
         app.state.runtime = runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
-    for channel, router in CHANNEL_ROUTERS.items():
-        if channel.value in settings.channels:
-            app.include_router(router)
+    for adapter in channels.enabled(settings):
+        if adapter.router is not None:
+            app.include_router(adapter.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -11,16 +11,16 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from gateway import audit
+from gateway import audit, channels
 from gateway.config import Settings, get_settings
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
+from gateway.doctor import doctor_report
 from gateway.errors import PortevoixError
 from gateway.online.tokens import create_token
 from gateway.results import export as exports
 from gateway.results.tally import Tally, tally
-from gateway.runtime import Runtime, build_runtime
-from gateway.sms.cli import app as sms_app
+from gateway.runtime import Runtime
 from gateway.store.migrate import upgrade
 from gateway.store.session import transaction
 
@@ -33,13 +33,19 @@ audit_app = typer.Typer(help="The audit journal.", no_args_is_help=True)
 app.add_typer(consultation_app, name="consultation")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
-app.add_typer(sms_app, name="sms")
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
 
 def _runtime() -> Runtime:
-    return build_runtime(get_settings(), dispatch=False)
+    """A one-shot runtime: jobs stay pending for the serving process; close it after use."""
+    return channels.build_runtime(get_settings(), dispatch=False)
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    # Channel commands build their runtime through this, never from the environment.
+    ctx.obj = _runtime
 
 
 @app.command()
@@ -52,11 +58,8 @@ def init() -> None:
 
 def _init_store(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    runtime = build_runtime(settings, dispatch=False)
-    try:
+    with channels.build_runtime(settings, dispatch=False) as runtime:
         upgrade(runtime.engine)
-    finally:
-        runtime.close()
 
 
 def _safe_url(settings: Settings) -> str:
@@ -71,8 +74,7 @@ def _safe_url(settings: Settings) -> str:
 def consultation_load(file: Path) -> None:
     """Validate a definition file and load it (a new version if it changed)."""
     definition = load_definition(file)
-    runtime = _runtime()
-    with transaction(runtime.sessions) as session:
+    with _runtime() as runtime, transaction(runtime.sessions) as session:
         consultation, changed = consultations.save_definition(session, definition, str(file))
         version = consultation.version
     state = f"loaded as version {version}" if changed else f"unchanged (version {version})"
@@ -82,8 +84,7 @@ def consultation_load(file: Path) -> None:
 @consultation_app.command("list")
 def consultation_list() -> None:
     """List the consultations in the store."""
-    runtime = _runtime()
-    with runtime.sessions() as session:
+    with _runtime() as runtime, runtime.sessions() as session:
         rows = consultations.list_all(session)
         if not rows:
             typer.echo("no consultation yet: portevoix consultation load FILE")
@@ -104,8 +105,7 @@ def results(
     """Show the tally of a consultation."""
     if format not in ("table", "json"):
         raise PortevoixError(f"unknown format {format!r}: use table or json")
-    runtime = _runtime()
-    with runtime.sessions() as session:
+    with _runtime() as runtime, runtime.sessions() as session:
         result = tally(session, code)
     if format == "json":
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
@@ -144,8 +144,7 @@ def export(
     writers = {"csv": exports.to_csv, "json": exports.to_json}
     if format not in writers:
         raise PortevoixError(f"unknown format {format!r}: use csv or json")
-    runtime = _runtime()
-    with runtime.sessions() as session:
+    with _runtime() as runtime, runtime.sessions() as session:
         content = writers[format](session, code)
     out.write_text(content, encoding="utf-8")
     typer.echo(f"wrote {out}")
@@ -154,8 +153,7 @@ def export(
 @tokens_app.command("create")
 def tokens_create(name: str) -> None:
     """Create an API token; it is shown once."""
-    runtime = _runtime()
-    with transaction(runtime.sessions) as session:
+    with _runtime() as runtime, transaction(runtime.sessions) as session:
         token = create_token(session, name)
     typer.echo(token)
 
@@ -163,8 +161,7 @@ def tokens_create(name: str) -> None:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check that no audit event was altered or removed."""
-    runtime = _runtime()
-    with runtime.sessions() as session:
+    with _runtime() as runtime, runtime.sessions() as session:
         report = audit.verify(session)
     if not report.ok:
         raise PortevoixError(
@@ -210,19 +207,39 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
 
 def channel_urls(base: str, settings: Settings) -> list[str]:
-    urls = {
-        "online": f"online API     {base}/api/v1/consultations  (docs: {base}/docs)",
-        "sms": f"SMS (Twilio)   {base}/sms/twilio/inbound  (status: {base}/sms/twilio/status)",
-    }
-    lines = [text for channel, text in urls.items() if channel in settings.channels]
-    if "sms" in settings.channels and settings.environment == "development":
-        lines.append(f"SMS chat page  {base}/sms/simulator  (development only)")
+    lines = [
+        line for adapter in channels.enabled(settings) for line in adapter.urls(base, settings)
+    ]
     return [*lines, f"health         {base}/healthz"]
 
 
-def main() -> None:
+@app.command()
+def doctor() -> None:
+    """Say, for each channel, whether it is enabled and ready, and what is missing."""
+    report = doctor_report(get_settings())
+    typer.echo(report.text())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _add_channel_commands() -> None:
+    """`portevoix <channel> …` for each enabled channel that has commands."""
     try:
-        app(standalone_mode=False)
+        enabled = channels.enabled(get_settings())
+    except (ValidationError, PortevoixError):
+        return  # The command run will report the settings error itself.
+    for adapter in enabled:
+        if adapter.cli is not None:
+            app.add_typer(adapter.cli, name=adapter.channel.value)
+
+
+def main() -> None:
+    _add_channel_commands()
+    try:
+        # Without standalone mode click returns a command's exit code instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except PortevoixError as error:
         _fail(str(error))
     except ValidationError as error:

@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
 
-    channels: list[str] = ["sms", "ivr", "kiosk", "paper", "online"]
+    # The channels to serve, by name (a JSON list); unset serves every channel built.
+    channels: list[str] | None = None
 
     jobs: Literal["inprocess", "celery"] = "inprocess"
     job_workers: int = 2

@@ -3,6 +3,8 @@
 The `job` row is the truth. A job is enqueued inside the transaction that
 creates its work; it is handed to a dispatcher only once that transaction
 commits, and jobs left pending by a crash are dispatched again at start-up.
+Which jobs a process knows is passed in (a `JobRegistry` built from the core's
+and the enabled channels' lists), never filled by importing a module.
 """
 
 from __future__ import annotations
@@ -12,44 +14,62 @@ import os
 import socket
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from celery import Celery
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.config import Settings
 from gateway.store.base import as_utc, utcnow
 from gateway.store.models import Job, JobStatus
-
-if TYPE_CHECKING:
-    from gateway.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 JobFunction = Callable[..., None]
-REGISTRY: dict[str, JobFunction] = {}
-PERIODIC: dict[str, timedelta] = {}
 _PENDING_KEY = "portevoix.jobs_to_dispatch"
+# Where a runtime's sessions carry its job registry, so `enqueue` can check names.
+JOBS_KEY = "portevoix.jobs"
 
 
-def job(name: str, every: timedelta | None = None) -> Callable[[JobFunction], JobFunction]:
-    """Register a job function under `domain.verb`; it is called as fn(runtime, **args).
+@dataclass(frozen=True)
+class JobSpec:
+    """A job's `domain.verb` name, its function (called as fn(runtime, **args)) and,
+    for housekeeping, how often the serving process enqueues it without arguments."""
 
-    With `every`, the serving process also enqueues it (without arguments) at that
-    interval, so housekeeping such as retention runs without an outside scheduler.
-    """
-    if name.count(".") != 1:
-        raise ValueError(f"job names are domain.verb, not {name!r}")
+    name: str
+    run: JobFunction
+    every: timedelta | None = None
 
-    def register(fn: JobFunction) -> JobFunction:
-        REGISTRY[name] = fn
-        if every is not None:
-            PERIODIC[name] = every
-        return fn
+    def __post_init__(self) -> None:
+        if self.name.count(".") != 1:
+            raise ValueError(f"job names are domain.verb, not {self.name!r}")
 
-    return register
+
+class JobRegistry:
+    """The jobs one process knows: the core's and those of its enabled channels."""
+
+    def __init__(self, specs: Iterable[JobSpec]) -> None:
+        self._specs: dict[str, JobSpec] = {}
+        for spec in specs:
+            if spec.name in self._specs:
+                raise ValueError(f"two jobs are named {spec.name!r}")
+            self._specs[spec.name] = spec
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def get(self, name: str) -> JobSpec:
+        if name not in self._specs:
+            raise KeyError(f"unknown job {name!r} (is its channel enabled?)")
+        return self._specs[name]
+
+    def periodic(self) -> list[JobSpec]:
+        return [spec for spec in self._specs.values() if spec.every is not None]
 
 
 class Dispatcher(Protocol):
@@ -65,8 +85,22 @@ class Dispatcher(Protocol):
     def shutdown(self) -> None: ...
 
 
+class JobHost(Protocol):
+    """What running jobs needs of a process: settings, sessions, jobs and a dispatcher.
+
+    `gateway.runtime.Runtime` is the one implementation; job functions get it whole.
+    """
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    jobs: JobRegistry
+    dispatcher: Dispatcher
+
+
 def enqueue(session: Session, name: str, **args: Any) -> Job:
-    if name not in REGISTRY:
+    """Add a pending job in the caller's transaction; it is dispatched after the commit."""
+    jobs: JobRegistry | None = session.info.get(JOBS_KEY)
+    if jobs is None or name not in jobs:
         raise KeyError(f"unknown job {name!r}")
     row = Job(name=name, args=args, status=JobStatus.PENDING)
     session.add(row)
@@ -90,7 +124,7 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
 
 
-def run_job(runtime: Runtime, job_id: int) -> JobStatus | None:
+def run_job(runtime: JobHost, job_id: int) -> JobStatus | None:
     """Claim a pending job, run it, record the outcome; None if another took it."""
     if not _claim(runtime.sessions, job_id):
         return None
@@ -98,7 +132,7 @@ def run_job(runtime: Runtime, job_id: int) -> JobStatus | None:
         row = session.get_one(Job, job_id)
         name, args = row.name, dict(row.args)
     try:
-        REGISTRY[name](runtime, **args)
+        runtime.jobs.get(name).run(runtime, **args)
     except Exception:
         log.exception("job %s #%s failed", name, job_id)
         _finish(runtime.sessions, job_id, JobStatus.FAILED, traceback.format_exc(limit=5))
@@ -128,7 +162,7 @@ def _where_am_i() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def redispatch_pending(runtime: Runtime) -> int:
+def redispatch_pending(runtime: JobHost) -> int:
     """Give back to the dispatcher every job a crash left pending (or running, in process).
 
     In embedded mode this process is the only runner, so a job still marked running
@@ -146,22 +180,22 @@ def redispatch_pending(runtime: Runtime) -> int:
     return len(job_ids)
 
 
-def enqueue_due(runtime: Runtime) -> list[str]:
+def enqueue_due(runtime: JobHost) -> list[str]:
     """Enqueue each periodic job whose last run is older than its interval."""
     due = []
     with runtime.sessions() as session, session.begin():
-        for name, every in PERIODIC.items():
-            last = session.scalar(select(func.max(Job.created_at)).where(Job.name == name))
-            if last is None or as_utc(last) <= utcnow() - every:
-                enqueue(session, name)
-                due.append(name)
+        for spec in runtime.jobs.periodic():
+            last = session.scalar(select(func.max(Job.created_at)).where(Job.name == spec.name))
+            if last is None or as_utc(last) <= utcnow() - (spec.every or timedelta()):
+                enqueue(session, spec.name)
+                due.append(spec.name)
     return due
 
 
 class Scheduler:
     """A thread of the serving process that enqueues periodic jobs when due."""
 
-    def __init__(self, runtime: Runtime, tick_seconds: float = 60.0) -> None:
+    def __init__(self, runtime: JobHost, tick_seconds: float = 60.0) -> None:
         self._runtime = runtime
         self._tick = tick_seconds
         self._stop = threading.Event()
@@ -186,7 +220,7 @@ class Scheduler:
 class InProcessDispatcher:
     """Runs jobs on worker threads inside the serving process (embedded mode)."""
 
-    def __init__(self, runtime_factory: Callable[[], Runtime], workers: int) -> None:
+    def __init__(self, runtime_factory: Callable[[], JobHost], workers: int) -> None:
         self._runtime = runtime_factory
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
 
@@ -201,9 +235,8 @@ class CeleryDispatcher:
     """Sends job ids to Celery workers through the Redis broker."""
 
     def __init__(self, redis_url: str) -> None:
-        from gateway.worker import make_celery
-
-        self._celery = make_celery(redis_url)
+        # Sends by task name only: the task is defined where workers run (gateway.worker).
+        self._celery = Celery("portevoix", broker=redis_url)
 
     def dispatch(self, job_id: int) -> None:
         self._celery.send_task("portevoix.run_job", args=[job_id])

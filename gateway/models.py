@@ -1,4 +1,4 @@
-"""Import every module that defines tables, so migrations and tests see them all."""
+"""Every table, for migrations and tests: the core's, and each channel's through its adapter."""
 
-from gateway.sms import models as sms_models  # noqa: F401
+from gateway.channels import ADAPTERS  # noqa: F401  (each adapter lists its channel's tables)
 from gateway.store import models  # noqa: F401

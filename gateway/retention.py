@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from gateway import audit
-from gateway.jobs import job
 from gateway.runtime import Runtime
 from gateway.store.base import utcnow
 from gateway.store.models import Evidence
 
 
-@job("evidence.purge_expired", every=timedelta(hours=6))
 def purge_expired_evidence(runtime: Runtime) -> None:
     """Delete blobs past their retention date; keep the row as proof it existed."""
     with runtime.sessions() as session, session.begin():

@@ -1,4 +1,8 @@
-"""Import every module that registers jobs, so any process knows them all."""
+"""The core's jobs; each channel lists its own in its adapter."""
 
-from gateway import retention  # noqa: F401
-from gateway.sms import tasks as sms_tasks  # noqa: F401
+from datetime import timedelta
+
+from gateway.jobs import JobSpec
+from gateway.retention import purge_expired_evidence
+
+CORE_JOBS = (JobSpec("evidence.purge_expired", purge_expired_evidence, every=timedelta(hours=6)),)

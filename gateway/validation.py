@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from gateway.consultations.schema import SCALE_MAX, SCALE_MIN, Question, QuestionType
 from gateway.store.models import AnswerStatus
 
-if TYPE_CHECKING:
-    from gateway.intake import AnswerIn
-
 CERTAIN = 1.0
+
+
+class Reading(Protocol):
+    """An answer as a channel read it: the value, and how sure it is (1.0 when typed)."""
+
+    @property
+    def value(self) -> Any: ...
+
+    @property
+    def confidence(self) -> float: ...
 
 
 class InvalidAnswer(ValueError):
@@ -26,7 +33,7 @@ class AnswerCheck:
     reason: str | None = None
 
 
-def check_answer(question: Question | None, answer: AnswerIn, threshold: float) -> AnswerCheck:
+def check_answer(question: Question | None, answer: Reading, threshold: float) -> AnswerCheck:
     """Valid, to review (uncertain reading), or rejected (certain and wrong)."""
     if question is None:
         return AnswerCheck(None, AnswerStatus.REJECTED, "unknown question")

@@ -7,7 +7,10 @@ from typing import Any
 
 from celery import Celery
 
+from gateway import channels
 from gateway.config import get_settings
+from gateway.jobs import run_job
+from gateway.runtime import Runtime
 
 
 def make_celery(redis_url: str) -> Any:
@@ -18,8 +21,6 @@ def make_celery(redis_url: str) -> Any:
 
     @app.task(name="portevoix.run_job")  # type: ignore[untyped-decorator]
     def run_job_task(job_id: int) -> str | None:
-        from gateway.jobs import run_job
-
         status = run_job(_worker_runtime(), job_id)
         return status.value if status else None
 
@@ -27,11 +28,8 @@ def make_celery(redis_url: str) -> Any:
 
 
 @lru_cache
-def _worker_runtime() -> Any:
-    from gateway import tasks  # noqa: F401  (registers every job)
-    from gateway.runtime import build_runtime
-
-    return build_runtime(get_settings())
+def _worker_runtime() -> Runtime:
+    return channels.build_runtime(get_settings())
 
 
 @lru_cache

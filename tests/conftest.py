@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from gateway import models  # noqa: F401  (every table, for truncation)
+from gateway.channels import build_runtime
 from gateway.config import Settings
-from gateway.runtime import Runtime, build_runtime
+from gateway.runtime import Runtime
 from gateway.store.base import Base
 from gateway.store.migrate import upgrade
 from gateway.store.session import make_engine

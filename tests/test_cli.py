@@ -156,3 +156,23 @@ def test_default_secret_refused_outside_development(env: dict[str, str]) -> None
     env.pop("PORTEVOIX_SECRET_KEY", None)
     done = run(env, "init")
     assert done.returncode == 1 and "PORTEVOIX_SECRET_KEY must be set" in done.stderr
+
+
+def test_doctor_names_what_is_missing(env: dict[str, str]) -> None:
+    done = run(env, "doctor")
+    assert done.returncode == 1
+    assert (
+        "missing: database schema (at nothing" in done.stdout
+        and "run: portevoix init" in done.stdout
+    )
+    ok(env, "init")
+    done = run(env, "doctor")
+    assert "store      core, ready" in done.stdout
+    assert "online     enabled, NOT READY" in done.stdout
+    assert "portevoix tokens create NAME" in done.stdout
+
+
+def test_unknown_channel_is_refused_at_start(env: dict[str, str]) -> None:
+    done = run({**env, "PORTEVOIX_CHANNELS": '["sms", "fax"]'}, "init")
+    assert done.returncode == 1
+    assert "unknown channel 'fax'; known channels: online, sms" in done.stderr

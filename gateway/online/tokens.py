@@ -42,3 +42,7 @@ def token_name(session: Session, token: str) -> str | None:
             ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None)
         )
     )
+
+
+def active_count(session: Session) -> int:
+    return len(session.scalars(select(ApiToken.id).where(ApiToken.revoked_at.is_(None))).all())

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.config import get_settings
-from gateway.runtime import build_runtime
+from gateway.adapter import cli_runtime
 from gateway.sms.check import costly_messages
 from gateway.sms.outbound import queue_invitations, read_numbers
 from gateway.sms.service import InboundSms, handle_inbound
@@ -20,17 +19,14 @@ app = typer.Typer(help="The SMS channel.", no_args_is_help=True)
 
 @app.command()
 def simulate(
+    ctx: typer.Context,
     body: Annotated[str, typer.Argument(help="the text the resident sends")],
     sender: Annotated[str, typer.Option("--from", help="the resident's number")] = "+33600000000",
 ) -> None:
     """Send one SMS through the real engine as a resident would, and print the replies."""
-    runtime = build_runtime(get_settings(), dispatch=False)
-    try:
-        with transaction(runtime.sessions) as session:
-            message = InboundSms(f"SMsim{uuid.uuid4().hex}", sender, body)
-            reply = handle_inbound(session, runtime, message)
-    finally:
-        runtime.close()
+    with cli_runtime(ctx) as runtime, transaction(runtime.sessions) as session:
+        message = InboundSms(f"SMsim{uuid.uuid4().hex}", sender, body)
+        reply = handle_inbound(session, runtime, message)
     for text in reply.messages:
         typer.echo(text)
         typer.echo("---")
@@ -39,14 +35,10 @@ def simulate(
 
 
 @app.command()
-def check(code: str) -> None:
+def check(ctx: typer.Context, code: str) -> None:
     """List every message of a consultation that costs more than one SMS segment."""
-    runtime = build_runtime(get_settings(), dispatch=False)
-    try:
-        with runtime.sessions() as session:
-            costly = costly_messages(session, code)
-    finally:
-        runtime.close()
+    with cli_runtime(ctx) as runtime, runtime.sessions() as session:
+        costly = costly_messages(session, code)
     if not costly:
         typer.echo(f"{code.upper()}: every message fits in one SMS segment")
         return
@@ -62,18 +54,15 @@ def check(code: str) -> None:
 
 @app.command()
 def invite(
+    ctx: typer.Context,
     code: str,
     numbers: Annotated[Path, typer.Option("--numbers", help="CSV file with a phone column")],
     language: Annotated[str, typer.Option(help="language of the invitation")] = "fr",
 ) -> None:
     """Queue an invitation to each number; the serving process sends them outside quiet hours."""
-    settings = get_settings()
-    runtime = build_runtime(settings, dispatch=False)
-    try:
-        with transaction(runtime.sessions) as session:
-            report = queue_invitations(session, settings, code, read_numbers(numbers), language)
-    finally:
-        runtime.close()
+    with cli_runtime(ctx) as runtime, transaction(runtime.sessions) as session:
+        settings = runtime.settings
+        report = queue_invitations(session, settings, code, read_numbers(numbers), language)
     typer.echo(
         f"queued {report.queued}, already queued {report.already_queued}, "
         f"opted out {report.opted_out}, not a phone number {len(report.invalid)}"

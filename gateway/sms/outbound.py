@@ -23,7 +23,6 @@ from gateway.config import Settings
 from gateway.consultations import repository as consultations
 from gateway.errors import PortevoixError
 from gateway.identity import InvalidPhoneNumber, normalise_phone, participant_key
-from gateway.jobs import job
 from gateway.runtime import Runtime
 from gateway.sms import messages
 from gateway.sms import repository as sms
@@ -111,7 +110,6 @@ def twilio_client(settings: Settings) -> Client:
 SEND_EVERY = timedelta(minutes=5)
 
 
-@job("sms.send_due", every=SEND_EVERY)
 def send_due(runtime: Runtime) -> None:
     """Send queued messages within this run's budget, unless in quiet hours."""
     settle_early_statuses(runtime)

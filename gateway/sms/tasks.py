@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gateway.jobs import job
 from gateway.runtime import Runtime
-from gateway.sms import outbound  # noqa: F401  (registers sms.send_due)
 from gateway.sms import repository as sms
 from gateway.store.base import utcnow
 
 
-@job("sms.purge_numbers", every=timedelta(minutes=10))
 def purge_numbers(runtime: Runtime) -> None:
     """Forget raw numbers of idle conversations and of sent messages; trim the inbound log."""
     settings = runtime.settings

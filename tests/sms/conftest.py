@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.channels import build_runtime
 from gateway.config import Settings
-from gateway.runtime import Runtime, build_runtime
+from gateway.runtime import Runtime
 from gateway.sms import service
 from tests.helpers import DURING, load_examples
 from tests.sms.twilio import PUBLIC_URL, TOKEN, Phone

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from gateway.channels import build_runtime
 from gateway.intake import DoorPolicy, EvidenceRef
 from gateway.jobs import enqueue
-from gateway.runtime import Runtime, build_runtime
+from gateway.runtime import Runtime
 from gateway.store.models import Job
 from tests.conftest import REDIS_URL, make_settings, require_service
 from tests.helpers import load_examples, make_intake, record

@@ -4,33 +4,49 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from gateway.channels import build_runtime
 from gateway.jobs import (
-    REGISTRY,
     InProcessDispatcher,
+    JobRegistry,
+    JobSpec,
     enqueue,
     enqueue_due,
-    job,
     redispatch_pending,
     run_job,
 )
 from gateway.runtime import Runtime
 from gateway.store.models import Job, JobStatus
+from tests.conftest import make_settings
 
 CALLS: list[int] = []
+SIGNALLED = threading.Event()
 
 
-@job("test.record_call")
 def record_call(runtime: Runtime, n: int) -> None:
     CALLS.append(n)
 
 
-@job("test.explode")
 def explode(runtime: Runtime) -> None:
     raise RuntimeError("boom")
+
+
+TEST_JOBS = (
+    JobSpec("test.record_call", record_call),
+    JobSpec("test.explode", explode),
+    JobSpec("test.signal", lambda runtime: SIGNALLED.set()),
+)
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, db_url: str) -> Iterator[Runtime]:
+    """The suite's runtime, knowing this module's jobs besides the platform's."""
+    with build_runtime(make_settings(tmp_path, db_url), dispatch=False, extra_jobs=TEST_JOBS) as rt:
+        yield rt
 
 
 class Recorder:
@@ -49,8 +65,7 @@ class Recorder:
 @pytest.fixture
 def recorder(runtime: Runtime) -> Iterator[Recorder]:
     recorder = Recorder()
-    runtime.dispatcher = recorder
-    runtime.sessions.configure(info={"dispatcher": recorder})
+    runtime.use_dispatcher(recorder)
     CALLS.clear()
     yield recorder
 
@@ -112,28 +127,28 @@ def test_pending_work_is_dispatched_again_after_a_crash(
 
 
 def test_in_process_workers_run_jobs(runtime: Runtime) -> None:
-    done = threading.Event()
-
-    @job("test.signal")
-    def signal(runtime: Runtime) -> None:
-        done.set()
-
+    SIGNALLED.clear()
     dispatcher = InProcessDispatcher(lambda: runtime, workers=2)
-    runtime.dispatcher = dispatcher
-    runtime.sessions.configure(info={"dispatcher": dispatcher})
+    runtime.use_dispatcher(dispatcher)
     try:
         with runtime.sessions() as session, session.begin():
             job_id = enqueue(session, "test.signal").id
-        assert done.wait(timeout=30)
+        assert SIGNALLED.wait(timeout=30)
     finally:
         dispatcher.shutdown()
-        REGISTRY.pop("test.signal")
     assert _status(runtime, job_id) == "done"
 
 
 def test_job_names_are_domain_verb() -> None:
     with pytest.raises(ValueError, match=r"domain\.verb"):
-        job("nodots")
+        JobSpec("nodots", record_call)
+
+
+def test_unknown_jobs_are_refused(runtime: Runtime) -> None:
+    with runtime.sessions() as session, pytest.raises(KeyError, match="unknown job"):
+        enqueue(session, "test.nowhere")
+    with pytest.raises(ValueError, match="two jobs"):
+        JobRegistry([*TEST_JOBS, JobSpec("test.explode", record_call)])
 
 
 def test_periodic_jobs_are_enqueued_once_per_interval(runtime: Runtime, recorder: Recorder) -> None:
