@@ -16,7 +16,7 @@ from gateway.config import Settings, get_settings
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
 from gateway.errors import PortevoixError
-from gateway.online.tokens import create_token
+from gateway.online.tokens import create_token, parse_scopes
 from gateway.results import export as exports
 from gateway.results.tally import Tally, tally
 from gateway.runtime import Runtime, build_runtime
@@ -152,11 +152,21 @@ def export(
 
 
 @tokens_app.command("create")
-def tokens_create(name: str) -> None:
+def tokens_create(
+    name: str,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Grant a scope (repeat it, or a comma list): verified-phone lets a "
+            "partner that checks phone numbers itself speak for a phone number"
+        ),
+    ] = None,
+) -> None:
     """Create an API token; it is shown once."""
+    scopes = parse_scopes(scope or [])
     runtime = _runtime()
     with transaction(runtime.sessions) as session:
-        token = create_token(session, name)
+        token = create_token(session, name, scopes)
     typer.echo(token)
 
 
