@@ -17,7 +17,7 @@ from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
 from gateway.doctor import doctor_report
 from gateway.errors import PortevoixError
-from gateway.online.tokens import create_token
+from gateway.online.tokens import create_token, parse_scopes
 from gateway.results import export as exports
 from gateway.results.tally import Tally, tally
 from gateway.runtime import Runtime
@@ -151,10 +151,20 @@ def export(
 
 
 @tokens_app.command("create")
-def tokens_create(name: str) -> None:
+def tokens_create(
+    name: str,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Grant a scope (repeat it, or a comma list): verified-phone lets a "
+            "partner that checks phone numbers itself speak for a phone number"
+        ),
+    ] = None,
+) -> None:
     """Create an API token; it is shown once."""
+    scopes = parse_scopes(scope or [])
     with _runtime() as runtime, transaction(runtime.sessions) as session:
-        token = create_token(session, name)
+        token = create_token(session, name, scopes)
     typer.echo(token)
 
 

@@ -4,14 +4,19 @@
 answers against the consultation definition, applies the identity policy, is
 idempotent on (channel, external_id), routes uncertain answers to review and
 writes contribution, answers, evidence references and an audit event in the
-caller's transaction.
+caller's transaction. A channel that can be sent a different body under an id it
+already used (the online API) passes a fingerprint, so that the door refuses the
+new body instead of replaying the old receipt.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -80,6 +85,8 @@ class Intake:
     assisted_by: str | None = None
     language: str = "fr"
     received_at: datetime | None = None
+    # What the intake says, hashed; see `fingerprint`. None: the id alone decides.
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,10 @@ class IntakeRejected(PortevoixError):
         self.problems = problems
 
 
+class IntakeConflict(PortevoixError):
+    """Nothing was stored: the (channel, external_id) already holds another intake."""
+
+
 @dataclass(frozen=True)
 class DoorPolicy:
     """Operator settings the door needs; the definition may tighten them."""
@@ -115,7 +126,7 @@ def record_intake(session: Session, intake: Intake, policy: DoorPolicy) -> Intak
     """Record an intake once; the same (channel, external_id) returns the same result."""
     existing = _find_existing(session, intake)
     if existing is not None:
-        return _result(existing, replayed=True)
+        return _replay(session, existing, intake)
     consultation = consultations.get(session, intake.consultation_code)
     definition = consultations.definition_of(consultation)
     _require_open(definition, intake.received_at or utcnow())
@@ -125,7 +136,7 @@ def record_intake(session: Session, intake: Intake, policy: DoorPolicy) -> Intak
     if contribution is None:
         replay = _find_existing(session, intake)
         assert replay is not None, "unique (channel, external_id) conflict without a row"
-        return _result(replay, replayed=True)
+        return _replay(session, replay, intake)
     if participant_id is not None and definition.identity.policy == Policy.ONE_PER_PERSON:
         _apply_identity_policy(session, definition, contribution, intake, participant_id)
     _link_evidence(session, contribution, intake.evidence, policy)
@@ -140,6 +151,39 @@ def _find_existing(session: Session, intake: Intake) -> Contribution | None:
             Contribution.external_id == intake.external_id,
         )
     )
+
+
+def fingerprint(intake: Intake) -> str:
+    """Hash what an intake says (consultation, participant, language, answers)."""
+    participant = intake.participant
+    content = {
+        "consultation": intake.consultation_code,
+        "participant": [participant.kind, participant.key_hash] if participant else None,
+        "language": intake.language,
+        "answers": [[a.question_id, a.value] for a in sorted(intake.answers, key=_question)],
+    }
+    # ASCII escapes keep any string encodable, lone surrogates included.
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_question = attrgetter("question_id")
+
+
+def _replay(session: Session, existing: Contribution, intake: Intake) -> IntakeResult:
+    """Return the recorded result again, if the intake is the one recorded."""
+    consultation = consultations.find(session, intake.consultation_code)
+    if consultation is None or consultation.id != existing.consultation_id:
+        raise IntakeConflict(
+            f"{intake.channel.value} id {intake.external_id!r} was already used "
+            f"for another consultation (contribution {existing.id})"
+        )
+    if intake.fingerprint is not None and intake.fingerprint != existing.fingerprint:
+        raise IntakeConflict(
+            f"{intake.channel.value} id {intake.external_id!r} was already used "
+            f"for a different contribution (contribution {existing.id})"
+        )
+    return _result(existing, replayed=True)
 
 
 def _result(contribution: Contribution, replayed: bool) -> IntakeResult:
@@ -222,6 +266,7 @@ def _insert_contribution(
             participant_id=participant_id,
             channel=intake.channel.value,
             external_id=intake.external_id,
+            fingerprint=intake.fingerprint,
             status=ContributionStatus.REVIEW if uncertain else ContributionStatus.COUNTED,
             status_reason="uncertain answers to review" if uncertain else None,
             receipt_code=new_receipt_code(),

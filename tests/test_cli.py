@@ -109,6 +109,27 @@ def test_online_contribution_shows_in_results(env: dict[str, str], server: str) 
     assert "audit chain intact" in ok(env, "audit", "verify")
 
 
+def test_only_a_token_with_the_scope_speaks_for_a_phone(env: dict[str, str], server: str) -> None:
+    tokens = {
+        "partner": ok(env, "tokens", "create", "partner", "--scope", "verified-phone"),
+        "site": ok(env, "tokens", "create", "site"),
+    }
+    statuses = {}
+    for name, token in tokens.items():
+        body = {
+            "external_id": "1",
+            "participant": {"kind": "phone", "id": "06 39 98 77 33"},
+            "answers": {"projets": ["bancs"]},
+        }
+        response = httpx.post(
+            f"{server}/api/v1/consultations/BUDGET/contributions",
+            json=body,
+            headers={"Authorization": f"Bearer {token.strip()}"},
+        )
+        statuses[name] = response.status_code
+    assert statuses == {"partner": 201, "site": 403}
+
+
 def test_load_list_export(env: dict[str, str], tmp_path: Path) -> None:
     ok(env, "init")
     assert ok(env, "consultation", "load", str(PARC)).strip() == "PARC: loaded as version 1"
@@ -126,6 +147,10 @@ def test_load_list_export(env: dict[str, str], tmp_path: Path) -> None:
         (["consultation", "load", "missing.yaml"], "error: missing.yaml: no such file"),
         (["results", "PARC", "--format", "xml"], "error: unknown format 'xml'"),
         (["tokens", "create", "site:web"], "error: token name 'site:web': use 1 to 64"),
+        (
+            ["tokens", "create", "site", "--scope", "verified-phone,phone"],
+            "error: unknown scope 'phone': known scopes are verified-phone",
+        ),
     ],
 )
 def test_user_mistakes_get_one_line(env: dict[str, str], args: list[str], message: str) -> None:

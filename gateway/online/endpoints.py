@@ -9,16 +9,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from gateway.consultations import repository as consultations
-from gateway.consultations.schema import Policy
 from gateway.deps import door_policy, get_runtime, get_session
 from gateway.errors import NotFound
-from gateway.identity import participant_key
-from gateway.intake import AnswerIn, Intake, IntakeRejected, ParticipantRef, record_intake
+from gateway.identity import InvalidIdentity
+from gateway.intake import IntakeConflict, IntakeRejected
 from gateway.online.schemas import ContributionIn, ContributionOut
-from gateway.online.tokens import token_name
+from gateway.online.service import IdentityRefused, IdentityRequired, record_contribution
+from gateway.online.tokens import ApiClient, find_client
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
-from gateway.store.models import AnswerSource, Channel
 
 router = APIRouter(prefix="/api/v1", tags=["online"])
 UNPROCESSABLE = 422
@@ -30,22 +29,26 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 def api_client(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str:
-    name = token_name(session, credentials.credentials) if credentials else None
-    if name is None:
+) -> ApiClient:
+    client = find_client(session, credentials.credentials) if credentials else None
+    if client is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "a valid API token is required (portevoix tokens create NAME)",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return name
+    return client
 
 
 @router.post(
     "/consultations/{code}/contributions",
     response_model=ContributionOut,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "Already recorded: the same result again"}},
+    responses={
+        200: {"description": "Already recorded: the same result again"},
+        403: {"description": "This token may not assert this kind of identity"},
+        409: {"description": "This external_id was already used for a different body"},
+    },
 )
 def post_contribution(
     code: str,
@@ -53,13 +56,23 @@ def post_contribution(
     response: Response,
     session: SessionDep,
     runtime: RuntimeDep,
-    client: Annotated[str, Depends(api_client)],
+    client: Annotated[ApiClient, Depends(api_client)],
 ) -> ContributionOut:
-    intake = _intake(session, runtime, code, body, client)
+    secret = runtime.settings.secret
     try:
-        result = record_intake(session, intake, door_policy(runtime))
+        result = record_contribution(session, client, code, body, secret, door_policy(runtime))
     except IntakeRejected as rejected:
         raise HTTPException(UNPROCESSABLE, rejected.problems) from None
+    except (IdentityRequired, InvalidIdentity) as error:
+        raise HTTPException(UNPROCESSABLE, f"participant: {error}") from None
+    except IdentityRefused as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from None
+    except IntakeConflict:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"external_id {body.external_id!r} was already used for a different contribution "
+            "to this consultation: send a new external_id for a new contribution",
+        ) from None
     except NotFound as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
     session.commit()
@@ -70,41 +83,6 @@ def post_contribution(
         receipt_code=result.receipt_code,
         status=result.status.value,
         replayed=result.replayed,
-    )
-
-
-def _intake(
-    session: Session, runtime: Runtime, code: str, body: ContributionIn, client: str
-) -> Intake:
-    consultation = consultations.find(session, code)
-    if consultation is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no consultation with code {code!r}")
-    definition = consultations.definition_of(consultation)
-    if definition.identity.policy == Policy.ONE_PER_PERSON:
-        keys = ", ".join(k.value for k in definition.identity.keys)
-        if body.participant is None or body.participant.kind not in definition.identity.keys:
-            raise HTTPException(
-                UNPROCESSABLE,
-                "this consultation counts one contribution per person: send a participant "
-                f"whose kind is one of: {keys}",
-            )
-    participant = None
-    if body.participant is not None:
-        key = participant_key(
-            body.participant.kind.value, body.participant.id, runtime.settings.secret
-        )
-        participant = ParticipantRef(kind=body.participant.kind.value, key_hash=key)
-    return Intake(
-        consultation_code=consultation.code,
-        channel=Channel.ONLINE,
-        # Namespaced by client so two platforms' ids can never collide.
-        external_id=f"{client}:{body.external_id}",
-        answers=[
-            AnswerIn(question_id=qid, value=value, raw=None, source=AnswerSource.TYPED)
-            for qid, value in body.answers.items()
-        ],
-        participant=participant,
-        language=body.language,
     )
 
 

@@ -13,7 +13,12 @@ class ParticipantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: IdentityKey = IdentityKey.ONLINE_ACCOUNT
-    id: str = Field(min_length=1, max_length=256, description="Hashed before it is stored")
+    id: str = Field(
+        min_length=1,
+        max_length=256,
+        description="Put in its normal form (phones in E.164, e-mails and accounts "
+        "case-folded), then hashed before it is stored",
+    )
 
 
 class ContributionIn(BaseModel):

@@ -21,8 +21,9 @@ from twilio.rest import Client
 from gateway import contacts
 from gateway.config import Settings
 from gateway.consultations import repository as consultations
+from gateway.consultations.schema import IdentityKey
 from gateway.errors import PortevoixError
-from gateway.identity import InvalidPhoneNumber, normalise_phone, participant_key
+from gateway.identity import InvalidPhoneNumber, normal_identity, participant_key
 from gateway.runtime import Runtime
 from gateway.sms import messages
 from gateway.sms import repository as sms
@@ -68,7 +69,7 @@ def queue_invitations(
     report = InvitationReport()
     for raw in numbers:
         try:
-            number = normalise_phone(raw)
+            number = normal_identity(IdentityKey.PHONE, raw)
         except InvalidPhoneNumber:
             report.invalid.append(raw)
             continue

@@ -21,7 +21,7 @@ from gateway.consultations.schema import Definition, IdentityKey, Policy
 from gateway.deps import door_policy
 from gateway.errors import NotFound
 from gateway.i18n import N_, t
-from gateway.identity import InvalidPhoneNumber, normalise_phone, participant_key
+from gateway.identity import InvalidPhoneNumber, normal_identity, participant_key
 from gateway.intake import (
     AnswerIn,
     EvidenceRef,
@@ -66,7 +66,7 @@ def utcnow() -> datetime:
 def handle_inbound(session: Session, runtime: Runtime, message: InboundSms) -> Reply:
     """Answer one inbound SMS once; flush, and let the caller commit."""
     try:
-        number = normalise_phone(message.sender)
+        number = normal_identity(IdentityKey.PHONE, message.sender)
     except InvalidPhoneNumber:
         # Short codes and alphanumeric senders cannot take part or be answered.
         return Reply([], "not_a_phone")

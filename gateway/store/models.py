@@ -93,6 +93,8 @@ class Contribution(TimestampMixin, Base):
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
+    # Set by channels whose ids can come back with another body (see Intake).
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     receipt_code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -215,4 +217,6 @@ class ApiToken(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Space-separated, as OAuth scopes are: what this client may do beyond the basics.
+    scopes: Mapped[str] = mapped_column(String(256), default="", server_default="")
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,13 +7,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from gateway.app import create_app
 from gateway.online.tokens import create_token
 from gateway.runtime import Runtime
+from gateway.store.models import Answer, AuditEvent, Contribution, Participant
 from tests.helpers import load_examples
 
 URL = "/api/v1/consultations/BUDGET/contributions"
+PARC_URL = "/api/v1/consultations/PARC/contributions"
+PARC_ANSWERS = {"frequentation": "yes", "priorite": "jeux", "satisfaction": 4}
 
 
 @pytest.fixture
@@ -63,6 +67,61 @@ def test_post_then_replay_then_results(client: TestClient, token: str) -> None:
     assert projets["counts"]["bancs"] == 1 and projets["counts"]["fontaines"] == 1
     assert projets["by_channel"] == {"online": {"bancs": 1, "fontaines": 1}}
     assert results["contributions"] == {"counted": 1}
+
+
+def test_the_same_external_id_in_two_consultations_is_two_contributions(
+    client: TestClient, token: str
+) -> None:
+    budget = client.post(URL, json=_vote("1"), headers=_auth(token))
+    parc = client.post(PARC_URL, json=_vote("1", answers=PARC_ANSWERS), headers=_auth(token))
+    assert (budget.status_code, parc.status_code) == (201, 201), parc.text
+    assert parc.json()["replayed"] is False
+    assert parc.json()["receipt_code"] != budget.json()["receipt_code"]
+    for code in ("BUDGET", "PARC"):
+        results = client.get(f"/api/v1/consultations/{code}/results").json()
+        assert results["contributions"] == {"counted": 1}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"answers": {"projets": ["eclairage"]}},
+        {"answers": {"projets": ["bancs", "fontaines"], "tranche-age": "18-29"}},
+        {"participant": {"kind": "online_account", "id": "bob"}},
+        {"language": "en"},
+    ],
+    ids=["answer", "added-answer", "participant", "language"],
+)
+def test_the_same_external_id_with_another_body_is_a_conflict(
+    client: TestClient, runtime: Runtime, token: str, change: dict[str, Any]
+) -> None:
+    first = client.post(URL, json=_vote(), headers=_auth(token))
+    before = _store(runtime)
+    response = client.post(URL, json=_vote(**change), headers=_auth(token))
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "external_id 'v1' was already used for a different contribution to this "
+        "consultation: send a new external_id for a new contribution"
+    )
+    assert _store(runtime) == before
+    again = client.post(URL, json=_vote(), headers=_auth(token))
+    assert (again.status_code, again.json()["receipt_code"]) == (200, first.json()["receipt_code"])
+
+
+def test_a_retry_may_spell_the_participant_another_way(client: TestClient, token: str) -> None:
+    first = client.post(URL, json=_vote(person="Alice"), headers=_auth(token))
+    again = client.post(URL, json=_vote(person=" alice "), headers=_auth(token))
+    assert again.status_code == 200 and again.json() == {**first.json(), "replayed": True}
+
+
+def _store(runtime: Runtime) -> list[Any]:
+    """Every contribution, answer and journal event, to show nothing changed."""
+    with runtime.sessions() as session:
+        rows: list[Any] = []
+        for model in (Contribution, Answer, AuditEvent, Participant):
+            for row in session.scalars(select(model).order_by(model.id)):
+                rows.append({c.key: getattr(row, c.key) for c in model.__table__.columns})
+        return rows
 
 
 def test_same_person_twice_counts_once(client: TestClient, token: str) -> None:

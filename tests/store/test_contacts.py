@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
 from gateway import contacts
 from gateway.identity import participant_key
 from gateway.runtime import Runtime
-from gateway.store.migrate import upgrade
+from gateway.store.migrate import MIGRATIONS_DIR, upgrade
 from gateway.store.models import Channel, ContactOptOut
 
 SECRET = b"test-secret"
@@ -29,10 +30,20 @@ def test_an_opt_out_on_one_channel_holds_for_all_until_opt_in(runtime: Runtime) 
         assert not contacts.is_opted_out(session, phone)
 
 
+def _before(revision: str) -> str:
+    """The revision a migration applies on top of."""
+    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
+    down = scripts.get_revision(revision).down_revision
+    assert isinstance(down, str)
+    return down
+
+
 def test_sms_opt_outs_move_to_the_shared_list(runtime: Runtime) -> None:
     with runtime.engine.begin() as connection:
         connection.execute(text("DROP TABLE contact_opt_out"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0002'"))
+        connection.execute(
+            text("UPDATE alembic_version SET version_num = :before"), {"before": _before("0007")}
+        )
         connection.execute(
             text(
                 "CREATE TABLE sms_opt_out (id INTEGER PRIMARY KEY, phone_hash VARCHAR(64) "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +15,13 @@ from gateway import audit
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import parse_definition
 from gateway.errors import NotFound
-from gateway.intake import RECEIPT_ALPHABET, IntakeRejected
+from gateway.intake import (
+    RECEIPT_ALPHABET,
+    Intake,
+    IntakeConflict,
+    IntakeRejected,
+    fingerprint,
+)
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
 from gateway.store.models import (
@@ -60,6 +67,29 @@ def test_same_intake_twice_is_recorded_once(store: Runtime) -> None:
     assert second.replayed and second.contribution_id == first.contribution_id
     assert second.receipt_code == first.receipt_code
     assert _count(store) == 1
+
+
+def _fingerprinted(intake: Intake) -> Intake:
+    return replace(intake, fingerprint=fingerprint(intake))
+
+
+def test_an_id_used_for_another_consultation_is_a_conflict(store: Runtime) -> None:
+    record(store, make_intake("BUDGET", external_id="SM9", channel=Channel.SMS))
+    with pytest.raises(IntakeConflict, match="'SM9' was already used for another consultation"):
+        record(store, make_intake("PARC", PARC_ANSWERS, external_id="SM9", channel=Channel.SMS))
+    assert _count(store) == 1
+
+
+def test_a_fingerprinted_id_with_another_body_is_a_conflict(store: Runtime) -> None:
+    first = record(store, _fingerprinted(make_intake(external_id="c:1")))
+    other = _fingerprinted(make_intake(answers={"projets": ["toilettes"]}, external_id="c:1"))
+    with pytest.raises(IntakeConflict, match="'c:1' was already used for a different contribution"):
+        record(store, other)
+    same = record(store, _fingerprinted(make_intake(external_id="c:1")))
+    assert same.replayed and same.receipt_code == first.receipt_code
+    with store.sessions() as session:
+        [answer] = session.get_one(Contribution, first.contribution_id).answers
+    assert answer.value == ["bancs"] and _count(store) == 1
 
 
 @pytest.mark.parametrize(
@@ -268,6 +298,34 @@ def test_twenty_threads_same_intake_one_row(store: Runtime) -> None:
         thread.join()
     assert len(receipts) == 20 and len(set(receipts)) == 1
     assert _count(store) == 1
+
+
+def test_twenty_threads_one_fingerprinted_id_two_bodies(store: Runtime) -> None:
+    bodies = [{"projets": ["bancs"]}, {"projets": ["toilettes"]}]
+    barrier = threading.Barrier(20)
+    outcomes: list[tuple[int, str]] = []
+
+    def send(n: int) -> None:
+        intake = _fingerprinted(make_intake(answers=bodies[n % 2], external_id="api:SAME"))
+        barrier.wait()
+        try:
+            outcomes.append((n % 2, record(store, intake).receipt_code))
+        except IntakeConflict:
+            outcomes.append((n % 2, "conflict"))
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert _count(store) == 1
+    with store.sessions() as session:
+        [stored] = session.scalars(select(Contribution)).all()
+        winner = bodies.index({"projets": stored.answers[0].value})
+    # The body that got in gets its receipt ten times; the other one, ten refusals.
+    assert sorted(outcomes) == sorted(
+        [(winner, stored.receipt_code)] * 10 + [(1 - winner, "conflict")] * 10
+    )
 
 
 def test_one_per_person_review_rule_keeps_both_for_a_mediateur(store: Runtime) -> None:
