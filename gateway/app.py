@@ -15,7 +15,9 @@ from gateway.limits import BodySizeLimit
 from gateway.online.endpoints import router as online_router
 from gateway.runtime import Runtime, build_runtime
 from gateway.sms.endpoints import router as sms_router
+from gateway.staff.endpoints import router as staff_router
 from gateway.store.models import Channel
+from gateway.web.static import static_files
 
 # Each channel adapter declares its own router; settings choose which are mounted.
 CHANNEL_ROUTERS: dict[Channel, APIRouter] = {
@@ -47,6 +49,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for channel, router in CHANNEL_ROUTERS.items():
         if channel.value in settings.channels:
             app.include_router(router)
+    app.include_router(staff_router)
+    app.mount("/static", static_files(), name="static")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -21,6 +21,7 @@ from gateway.results import export as exports
 from gateway.results.tally import Tally, tally
 from gateway.runtime import Runtime, build_runtime
 from gateway.sms.cli import app as sms_app
+from gateway.staff.cli import app as users_app
 from gateway.store.migrate import upgrade
 from gateway.store.session import transaction
 
@@ -34,6 +35,7 @@ app.add_typer(consultation_app, name="consultation")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(sms_app, name="sms")
+app.add_typer(users_app, name="users")
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
