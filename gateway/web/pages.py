@@ -23,10 +23,12 @@ from fastapi.responses import HTMLResponse
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 from gateway.config import Settings
+from gateway.deps import get_runtime
 from gateway.i18n import DEFAULT_LANGUAGE, languages, translations
 from gateway.web.static import static_url
 
 LANGUAGE_COOKIE = "pv_lang"
+YEAR = 365 * 24 * 3600
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 PAGE_HEADERS = {
     # Pages carry CSRF tokens and staff data: never kept by a shared cache or framed.
@@ -99,31 +101,25 @@ def render(
         _page_language.reset(token)
     response = HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
     if request.query_params.get("lang") == language:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            language,
-            max_age=365 * 86400,
-            httponly=True,
-            samesite="lax",
-            secure=secure_cookies(request.app.state.runtime.settings),
-        )
+        _remember_language(request, response, language)
     return response
 
 
+def _remember_language(request: Request, response: HTMLResponse, language: str) -> None:
+    secure = secure_cookies(get_runtime(request).settings)
+    response.set_cookie(
+        LANGUAGE_COOKIE, language, max_age=YEAR, httponly=True, samesite="lax", secure=secure
+    )
+
+
 def _language_links(request: Request, current: str) -> list[dict[str, str]]:
-    """Links to this page in each other language."""
-    links = []
-    for code in languages():
-        if code != current:
-            url = request.url.include_query_params(lang=code)
-            links.append(
-                {
-                    "code": code,
-                    "name": LANGUAGE_NAMES.get(code, code),
-                    "href": f"{url.path}?{url.query}",
-                }
-            )
-    return links
+    """Links to this page in each other language, named in that language."""
+    urls = {code: request.url.include_query_params(lang=code) for code in languages()}
+    return [
+        {"code": code, "name": LANGUAGE_NAMES.get(code, code), "href": f"{url.path}?{url.query}"}
+        for code, url in urls.items()
+        if code != current
+    ]
 
 
 def secure_cookies(settings: Settings) -> bool:
