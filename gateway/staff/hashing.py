@@ -16,6 +16,8 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 # "aaaaaaaaaaaa" or "abababababab" are long enough but guessed at once.
 MIN_DISTINCT_CHARACTERS = 6
+# A login of one or two letters is in most passwords: only longer ones are looked for.
+MIN_LOGIN_IN_PASSWORD = 3
 PIN_FORMAT = re.compile(r"[0-9]{4,8}")
 
 
@@ -63,7 +65,7 @@ def check_password(password: str, login: str) -> None:
         )
     if len(set(password)) < MIN_DISTINCT_CHARACTERS:
         raise WeakSecret(N_("The password repeats too few characters: mix more of them."))
-    if login.lower() in password.lower():
+    if len(login) >= MIN_LOGIN_IN_PASSWORD and login.lower() in password.lower():
         raise WeakSecret(N_("The password must not contain the login."))
 
 
