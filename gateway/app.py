@@ -13,6 +13,8 @@ from gateway.config import Settings, get_settings
 from gateway.jobs import Scheduler, redispatch_pending
 from gateway.limits import BodySizeLimit
 from gateway.runtime import Runtime
+from gateway.staff.endpoints import router as staff_router
+from gateway.web.static import static_files
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -38,6 +40,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for adapter in channels.enabled(settings):
         if adapter.router is not None:
             app.include_router(adapter.router)
+    app.include_router(staff_router)
+    app.mount("/static", static_files(), name="static")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

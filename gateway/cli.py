@@ -21,6 +21,7 @@ from gateway.online.tokens import create_token, parse_scopes
 from gateway.results import export as exports
 from gateway.results.tally import Tally, tally
 from gateway.runtime import Runtime
+from gateway.staff.cli import app as users_app
 from gateway.store.migrate import upgrade
 from gateway.store.session import transaction
 
@@ -33,6 +34,7 @@ audit_app = typer.Typer(help="The audit journal.", no_args_is_help=True)
 app.add_typer(consultation_app, name="consultation")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
@@ -220,7 +222,7 @@ def channel_urls(base: str, settings: Settings) -> list[str]:
     lines = [
         line for adapter in channels.enabled(settings) for line in adapter.urls(base, settings)
     ]
-    return [*lines, f"health         {base}/healthz"]
+    return [*lines, f"staff pages    {base}/staff/", f"health         {base}/healthz"]
 
 
 @app.command()

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     sms_quiet_end: time = time(8, 0)
     sms_quiet_days: list[int] = [6]  # Monday is 0: no invitations on Sundays.
 
+    # A staff session ends after this long without a request, and this long after sign-in.
+    staff_session_idle_minutes: int = 30
+    staff_session_max_hours: int = 12
+
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
         secret = self.secret_key.get_secret_value()

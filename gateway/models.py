@@ -1,4 +1,5 @@
 """Every table, for migrations and tests: the core's, and each channel's through its adapter."""
 
 from gateway.channels import ADAPTERS  # noqa: F401  (each adapter lists its channel's tables)
+from gateway.staff import models as staff_models  # noqa: F401
 from gateway.store import models  # noqa: F401

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -18,12 +17,12 @@ from gateway.sms import repository as sms
 from gateway.sms.service import InboundSms, handle_inbound
 from gateway.twilio import twiml
 from gateway.twilio.signature import twilio_form
+from gateway.web.pages import render
 
 router = APIRouter(prefix="/sms", tags=["sms"])
 SessionDep = Annotated[Session, Depends(get_session)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 FormDep = Annotated[FormData, Depends(twilio_form)]
-SIMULATOR_PAGE = Path(__file__).parent / "simulator.html"
 
 
 @router.post("/twilio/inbound")
@@ -67,9 +66,9 @@ class SimulatedSms(BaseModel):
 
 
 @router.get("/simulator", response_class=HTMLResponse, include_in_schema=False)
-def simulator_page(runtime: RuntimeDep) -> HTMLResponse:
+def simulator_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     _development_only(runtime)
-    return HTMLResponse(SIMULATOR_PAGE.read_text(encoding="utf-8"))
+    return render(request, "gateway.sms:simulator.html")
 
 
 @router.post("/simulator", include_in_schema=False)

@@ -1,7 +1,7 @@
 """Contact preferences in the core: one opt-out list for every channel
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30 11:30:00
 
 SMS opt-outs move to `contact_opt_out`, so a STOP by SMS also stops calls.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0007'
-down_revision: Union[str, Sequence[str], None] = "0004"
+down_revision: Union[str, Sequence[str], None] = "0005"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

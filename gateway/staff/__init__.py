@@ -1,0 +1,1 @@
+"""Staff accounts and roles, server-side sessions, CSRF and médiateur PINs."""
