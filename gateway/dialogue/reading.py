@@ -95,9 +95,10 @@ FILLERS = frozenset(
         "suis", "es", "est", "sommes", "etes", "sont", "ai", "as", "avons", "avez", "ont",
         "vais", "vas", "va", "allons", "allez", "vont", "fais", "fait", "faites", "font",
         "am", "are", "go", "do",
-        # courtesy
+        # courtesy, and the hesitations speech-to-text writes down
         "merci", "svp", "stp", "please", "bonjour", "bonsoir", "salut", "hello", "thanks",
-        "cordialement", "plaisir", "volontiers",
+        "cordialement", "plaisir", "volontiers", "euh", "heu", "hum", "bah", "ben", "bon",
+        "alors", "donc", "voila", "well",
     }
 )  # fmt: skip
 # Courtesy in several words, passed over as a whole ("merci beaucoup" is not the scale
@@ -122,8 +123,8 @@ STOP_WORDS = FILLERS | NEGATIONS | {"plus", "moins", "tres", "more", "less", "ve
                                     "better", "vers", "ou", "or", "from", "par"}  # fmt: skip
 # "1 ou 2" is a hesitation, never two choices.
 _ALTERNATIVES = frozenset({"ou", "or"})
-# Between two positions, these make a range, which is unclear: "1 à 3", "1 to 3".
-_RANGE_WORDS = frozenset({"a", "au", "to"})
+# Between two positions, these make a range or a fraction, which is unclear: "1 à 3".
+_RANGE_WORDS = frozenset({"a", "au", "to", "sur"})
 ORDINALS = {
     "premier": 1, "premiere": 1, "deuxieme": 2, "second": 2, "seconde": 2, "troisieme": 3,
     "quatrieme": 4, "cinquieme": 5, "sixieme": 6, "septieme": 7, "huitieme": 8, "neuvieme": 9,
@@ -165,6 +166,15 @@ def _plain(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("œ", "oe")
 
 
+_UNCLEAR = {
+    QuestionType.SINGLE_CHOICE: Problem.UNCLEAR_CHOICE,
+    QuestionType.YES_NO: Problem.UNCLEAR_CHOICE,
+    QuestionType.MULTIPLE_CHOICE: Problem.UNCLEAR_CHOICES,
+    QuestionType.SCALE: Problem.UNCLEAR_SCALE,
+    QuestionType.NUMBER: Problem.UNCLEAR_NUMBER,
+}
+
+
 def read_answer(question: Question, text: str) -> Reading:
     """Read `text` (typed or transcribed) as an answer to `question`."""
     if not text.strip():
@@ -181,15 +191,6 @@ def read_answer(question: Question, text: str) -> Reading:
     if kind == QuestionType.SCALE:
         return _scale(question, text)
     return _number(question, text)
-
-
-_UNCLEAR = {
-    QuestionType.SINGLE_CHOICE: Problem.UNCLEAR_CHOICE,
-    QuestionType.YES_NO: Problem.UNCLEAR_CHOICE,
-    QuestionType.MULTIPLE_CHOICE: Problem.UNCLEAR_CHOICES,
-    QuestionType.SCALE: Problem.UNCLEAR_SCALE,
-    QuestionType.NUMBER: Problem.UNCLEAR_NUMBER,
-}
 
 
 def _one_choice(question: Question, text: str) -> Reading:
@@ -289,8 +290,13 @@ def _question_stems(question: Question) -> frozenset[str]:
     found = set()
     for text in texts:
         for said in (text.fr, text.en) if text is not None else ():
-            found |= {_prefix(w) for w in words(said or "") if len(w) >= 3 and w.isalpha()}
+            found |= {_prefix(w) for w in words(said or "") if _restates(w)}
     return frozenset(found)
+
+
+def _restates(word: str) -> bool:
+    # A negation or an "or" keeps its weight even when the question says it.
+    return len(word) >= 3 and word.isalpha() and word not in NEGATIONS | _ALTERNATIVES
 
 
 def _stem(word: str) -> str:
@@ -435,7 +441,7 @@ def _keys(
             found.add(item.key)
         elif item.kind == _Kind.DIGITS or (item.kind == _Kind.LETTER and letters):
             key = _by_position(question, item.word)
-            if key is None:
+            if key is None or _counts_another(key, items[index + 1 :]):
                 return None
             found.add(key)
         elif not _passes(items, index, vocabulary):
@@ -455,6 +461,11 @@ def _passes(items: list[_Item], index: int, vocabulary: _Vocabulary) -> bool:
         return (_number_value(item.word) or 0) > 0 and _option_follows(items[index + 1 :])
     # "en premier" restates "Que faire en premier ?"; elsewhere an ordinal is unclear.
     return item.kind == _Kind.ORDINAL and _prefix(item.word) in vocabulary.question_stems
+
+
+def _counts_another(key: str, following: list[_Item]) -> bool:
+    # "2 bancs": two benches, or option 2 and the benches? Fine only when 2 is the benches.
+    return bool(following) and following[0].kind == _Kind.OPTION and following[0].key != key
 
 
 def _option_follows(items: list[_Item]) -> bool:

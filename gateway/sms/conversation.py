@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, assert_never
 
-from gateway import dialogue
 from gateway.consultations.schema import Definition, QuestionType
 from gateway.dialogue.engine import (
     AlreadyTookPart,
@@ -36,6 +35,9 @@ from gateway.dialogue.engine import (
     Stopped,
     Welcome,
 )
+from gateway.dialogue.engine import (
+    Consultations as DialogueConsultations,
+)
 from gateway.dialogue.reading import fold
 from gateway.i18n import N_, t
 from gateway.intake import AnswerIn
@@ -45,7 +47,7 @@ from gateway.store.base import as_utc
 from gateway.store.models import AnswerSource
 
 
-class Consultations(dialogue.engine.Consultations, Protocol):
+class Consultations(DialogueConsultations, Protocol):
     """The dialogue's consultations, plus what SMS tells a resident who is lost."""
 
     def open_codes(self) -> list[str]:

@@ -105,6 +105,8 @@ TABLE: list[tuple[Question, str, Any]] = [
     (FIRST, "le premier", "arbres"),
     (FIRST, "une", "arbres"),
     (FIRST, "Deux.", "jeux"),  # as speech-to-text writes it
+    (FIRST, "Euh, le numéro deux.", "jeux"),
+    (GOES, "Oui, j'y vais souvent.", "yes"),
     # single choice: doubtful
     (FIRST, "1 ou 2", UNCLEAR),
     (FIRST, "pas le 2", UNCLEAR),
@@ -130,6 +132,8 @@ TABLE: list[tuple[Question, str, Any]] = [
     (PROJECTS, "fontaines à eau", ["fontaines"]),
     (PROJECTS, "vélo", ["pistes-cyclables"]),
     (PROJECTS, "jardin et 7", ["jardin-partage", "eclairage"]),
+    (PROJECTS, "3 bancs", ["bancs"]),  # position 3 is the benches: no doubt
+    (PROJECTS, "1 jardin 3 bancs", ["jardin-partage", "bancs"]),
     (PROJECTS, "À 3", ["bancs"]),
     (PROJECTS, "à 3", ["bancs"]),
     # multiple choice: positions
@@ -152,6 +156,8 @@ TABLE: list[tuple[Question, str, Any]] = [
     (PROJECTS, "1 à 3", UNCLEARS),  # a range or two choices?
     (PROJECTS, "1-3", UNCLEARS),
     (PROJECTS, "1 ou 3", UNCLEARS),
+    (PROJECTS, "2 bancs", UNCLEARS),
+    (PROJECTS, "2 sur 4", UNCLEARS),  # two benches, or option 2 and the benches?
     (PROJECTS, "tous", UNCLEARS),
     (PROJECTS, "c'est", UNCLEARS),
     (PROJECTS, "1 2 3 4", Problem.TOO_MANY),
@@ -307,3 +313,16 @@ def test_a_word_two_labels_share_names_no_option() -> None:
     assert read_answer(question, "jardin").problem == UNCLEAR  # in two labels
     assert read_answer(question, "le nord").value == "place"  # a synonym beats a label word
     assert read_answer(question, "les nords").problem == UNCLEAR  # claimed twice
+
+
+def test_a_negation_in_the_question_still_counts_in_the_answer() -> None:
+    question = Question.model_validate(
+        {
+            "id": "note",
+            "type": "scale",
+            "text": {"fr": "Êtes-vous satisfait ? 1 pas du tout, 5 très, ou sans avis"},
+        }
+    )
+    assert read_answer(question, "satisfait : 4").value == 4
+    assert read_answer(question, "pas 4").problem == Problem.UNCLEAR_SCALE
+    assert read_answer(question, "sans 4").problem == Problem.UNCLEAR_SCALE
