@@ -93,20 +93,24 @@ CHOICE_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, Questi
 SCALE_MIN, SCALE_MAX = 1, 5
 
 
+# The default options of a yes/no question also take the adverbs that plainly answer a
+# question about a habit or an opinion ("Allez-vous au parc ?" "Souvent."). A definition
+# that asks something else writes its own options and synonyms.
+YES_SYNONYMS = Synonyms(
+    fr=["oui", "ouais", "o", "d'accord", "ok", "bien sûr", "tout à fait", "souvent", "toujours",
+        "parfois", "de temps en temps", "régulièrement", "tous les jours"],
+    en=["yes", "y", "yeah", "of course", "often", "always", "sometimes", "every day"],
+)  # fmt: skip
+NO_SYNONYMS = Synonyms(
+    fr=["non", "n", "non merci", "pas d'accord", "jamais", "pas du tout"],
+    en=["no", "nope", "never", "not at all"],
+)
+
+
 def _yes_no_options() -> list[Option]:
     return [
-        Option(
-            key="yes",
-            label=Text(fr="Oui", en="Yes"),
-            dtmf="1",
-            synonyms=Synonyms(fr=["oui", "ouais", "o", "d'accord", "ok"], en=["yes", "y", "yeah"]),
-        ),
-        Option(
-            key="no",
-            label=Text(fr="Non", en="No"),
-            dtmf="2",
-            synonyms=Synonyms(fr=["non", "n", "non merci", "pas d'accord"], en=["no", "nope"]),
-        ),
+        Option(key="yes", label=Text(fr="Oui", en="Yes"), dtmf="1", synonyms=YES_SYNONYMS),
+        Option(key="no", label=Text(fr="Non", en="No"), dtmf="2", synonyms=NO_SYNONYMS),
     ]
 
 

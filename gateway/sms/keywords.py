@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
-from enum import StrEnum
 
 from gateway import i18n
-
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
+from gateway.dialogue.engine import Command
+from gateway.dialogue.reading import fold
 
 # Twilio's own opt-out words (it blocks the number on its side too) plus the
 # French ones people use; compared after `fold`, so ARRÊT and arret match.
@@ -19,20 +17,13 @@ OPT_OUT = frozenset(
         "unsubscribe", "cancel", "end", "quit", "optout", "opt out", "revoke",
     }
 )  # fmt: skip
-# A first word that shows the intent when only polite words follow ("stop merci"); any
-# other word makes it an answer ("Arrêt de bus", "Stop aux crottes").
-_OPT_OUT_LEADS = frozenset({"stop", "arret", "arreter", "arretez", "desabonner", "unsubscribe"})
+# A message made only of these, repeated or with polite words ("STOP STOP", "stop merci"),
+# is an opt-out; any other word makes it an answer ("Arrêt de bus", "Stop aux crottes").
+_OPT_OUT_WORDS = frozenset(phrase for phrase in OPT_OUT if " " not in phrase)
 _POLITE = frozenset({"sms", "merci", "svp", "stp", "please", "all", "tout"})
 _SIL_VOUS_PLAIT = re.compile(r"\bs il vous plait\b")
 OPT_IN = frozenset({"start", "debut", "unstop", "reprendre"})
 ENGLISH_OPT_OUT = frozenset({"unsubscribe", "cancel", "end", "quit", "optout", "opt out", "revoke"})
-
-
-class Command(StrEnum):
-    HELP = "help"
-    BACK = "back"
-    SKIP = "skip"
-    END = "end"
 
 
 COMMANDS = {
@@ -49,19 +40,19 @@ COMMANDS = {
 }
 
 
-def fold(text: str) -> str:
-    """Lower case, no accents, words separated by single spaces: "  ARRÊT! " -> "arret"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _NOT_WORD.sub(" ", plain.replace("œ", "oe")).strip()
-
-
 def is_opt_out(text: str) -> bool:
+    return opt_out_keyword(text) is not None
+
+
+def opt_out_keyword(text: str) -> str | None:
+    """The opt-out a message is made of ("STOP", "stop stop!!!", "Arrêt svp" -> arret), or None."""
     folded = fold(text)
     if folded in OPT_OUT:
-        return True
-    words = _SIL_VOUS_PLAIT.sub("svp", folded).split()
-    return bool(words) and words[0] in _OPT_OUT_LEADS and all(w in _POLITE for w in words[1:])
+        return folded
+    words = _SIL_VOUS_PLAIT.sub("svp", folded).replace("opt out", "optout").split()
+    if words and words[0] in _OPT_OUT_WORDS:
+        return words[0] if all(w in _OPT_OUT_WORDS or w in _POLITE for w in words) else None
+    return None
 
 
 def is_opt_in(text: str) -> bool:

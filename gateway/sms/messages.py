@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from gateway.consultations.schema import CHOICE_TYPES, Definition, Kind, Option, Question
-from gateway.i18n import t
+from gateway.dialogue.reading import Problem, Reading
+from gateway.i18n import N_, t
 from gateway.intake import AnswerIn
 from gateway.sms.segments import transliterate
 
@@ -95,3 +96,29 @@ def not_open(definition: Definition, language: str, now: datetime) -> str | None
     if now >= definition.closes_at:
         return t(language, "The consultation %(code)s is over. Thank you.", code=definition.code)
     return None
+
+
+HINTS = {
+    Problem.EMPTY: N_("Your message is empty. Please write your answer."),
+    Problem.UNCLEAR_CHOICE: N_(
+        "Sorry, I did not understand. Send the number of your answer, for example 1."
+    ),
+    Problem.UNCLEAR_CHOICES: N_(
+        "Sorry, I did not understand. Send the numbers of your choices, for example 1 3."
+    ),
+    Problem.ONLY_ONE: N_("Send only one answer, for example 1."),
+    Problem.TOO_MANY: N_("You can choose %(max)s at most. Send your numbers again."),
+    Problem.TOO_FEW: N_("Choose at least %(min)s."),
+    Problem.UNCLEAR_SCALE: N_("Send a number from 1 to 5."),
+    Problem.UNCLEAR_NUMBER: N_("Send a number, for example 3."),
+    Problem.OUT_OF_RANGE: N_("Send a number from %(min)s to %(max)s."),
+    Problem.TOO_LONG: N_("Your text is too long: %(max)s characters at most."),
+}
+
+
+def hint(reading: Reading, language: str) -> str:
+    """Why an answer was not read, and how to send it."""
+    if reading.problem is None:
+        raise ValueError("a clear reading needs no hint")
+    values = {name: "…" if v is None else f"{v:g}" for name, v in reading.values.items()}
+    return t(language, HINTS[reading.problem], **values)

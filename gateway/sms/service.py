@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,7 +38,7 @@ from gateway.sms import repository as sms
 from gateway.sms.conversation import Engine, Outcome, forget
 from gateway.sms.models import ConversationStatus, SmsConversation
 from gateway.store import base
-from gateway.store.models import AnswerSource, Channel, ContributionStatus
+from gateway.store.models import Channel, ContributionStatus
 
 log = logging.getLogger(__name__)
 TRANSCRIPT_MEDIA_TYPE = "application/vnd.portevoix.sms-transcript+json"
@@ -107,7 +108,8 @@ def _respond(
     definition = known.definition(conversation.consultation_code or "")
     replies = turn.replies
     if turn.outcome == Outcome.FINISHED:
-        replies = [*replies, _finish(session, runtime, engine, definition, phone_hash, now)]
+        receipt = _finish(session, runtime, engine, turn.answers, definition, phone_hash, now)
+        replies = [*replies, receipt]
     return [messages.fit(text, definition) for text in replies], turn.outcome.value
 
 
@@ -117,9 +119,9 @@ def _plain(replies: list[str]) -> list[str]:
 
 
 def _opt_out(session: Session, body: str, phone_hash: str) -> list[str]:
-    folded = keywords.fold(body)
-    language = "en" if folded in keywords.ENGLISH_OPT_OUT else sms.language_of(session, phone_hash)
-    first = contacts.opt_out(session, phone_hash, Channel.SMS, folded)
+    keyword = keywords.opt_out_keyword(body) or ""
+    language = "en" if keyword in keywords.ENGLISH_OPT_OUT else sms.language_of(session, phone_hash)
+    first = contacts.opt_out(session, phone_hash, Channel.SMS, keyword)
     conversation = sms.conversation_row(session, phone_hash)
     if conversation is not None:
         forget(conversation)
@@ -175,6 +177,7 @@ def _finish(
     session: Session,
     runtime: Runtime,
     engine: Engine,
+    answers: Sequence[AnswerIn],
     definition: Definition | None,
     phone_hash: str,
     now: datetime,
@@ -182,7 +185,7 @@ def _finish(
     conversation = engine.row
     language = conversation.language
     code = conversation.consultation_code or ""
-    intake = _intake(runtime, conversation, phone_hash, now)
+    intake = _intake(runtime, conversation, answers, phone_hash, now)
     summary = messages.vote_summary(definition, intake.answers, language)
     try:
         result = record_intake(session, intake, door_policy(runtime))
@@ -215,7 +218,11 @@ def _not_saved(definition: Definition | None, code: str, language: str, now: dat
 
 
 def _intake(
-    runtime: Runtime, conversation: SmsConversation, phone_hash: str, now: datetime
+    runtime: Runtime,
+    conversation: SmsConversation,
+    answers: Sequence[AnswerIn],
+    phone_hash: str,
+    now: datetime,
 ) -> Intake:
     transcript = json.dumps(conversation.transcript, ensure_ascii=False).encode()
     blob = runtime.evidence.put(transcript, TRANSCRIPT_MEDIA_TYPE)
@@ -223,16 +230,7 @@ def _intake(
         consultation_code=conversation.consultation_code or "",
         channel=Channel.SMS,
         external_id=f"sms:{conversation.token}",
-        answers=[
-            AnswerIn(
-                question_id=question_id,
-                value=answer["value"],
-                raw=answer["raw"],
-                source=AnswerSource.SMS,
-                confidence=answer["confidence"],
-            )
-            for question_id, answer in conversation.answers.items()
-        ],
+        answers=list(answers),
         participant=ParticipantRef(kind=IdentityKey.PHONE.value, key_hash=phone_hash),
         evidence=[EvidenceRef(blob.sha256, blob.media_type, blob.size, role="sms_transcript")],
         language=conversation.language,

@@ -355,3 +355,29 @@ def test_a_huge_number_gets_the_hint(phone: Phone, body: str) -> None:
     for text in ["PARC", "oui", "1", "4"]:
         phone.text(text)
     assert phone.text(body)[0].startswith("Envoyez un nombre, par exemple 3.\n4/7")
+
+
+def test_answers_with_words_around_them(phone: Phone, sms_runtime: Runtime) -> None:
+    phone.text("PARC")
+    assert phone.text("oui avec plaisir")[0].startswith("2/7")
+    assert phone.text("plus de lumière le soir")[0].startswith("3/7")
+    assert phone.text("je mets 4 étoiles")[0].startswith("4/7")
+    assert phone.text("quatre-vingt-douze")[0].startswith("Envoyez un nombre de 0 à 31.\n4/7")
+    assert phone.text("deux fois par mois")[0].startswith("5/7")
+    with sms_runtime.sessions() as session:
+        conversation = session.scalars(select(SmsConversation)).one()
+    values = {qid: answer["value"] for qid, answer in conversation.answers.items()}
+    assert values == {
+        "frequentation": "yes",
+        "priorite": "eclairage",
+        "satisfaction": 4,
+        "visites": 2,
+    }
+
+
+@pytest.mark.parametrize("walk", [["PARC"], ["PARC", "oui"], ["BUDGET"], ["PARC", "oui", "1"]])
+def test_thousands_of_digits_get_the_hint(phone: Phone, walk: list[str]) -> None:
+    for text in walk:
+        asked = phone.text(text)[-1]
+    reply = phone.text("9" * 4300)
+    assert reply[0].startswith(("Pardon", "Envoyez")) and reply[0].endswith(asked)

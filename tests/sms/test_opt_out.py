@@ -11,11 +11,12 @@ OPT_OUTS = ["STOP", "stop", " Stop! ", "ARRET", "ARRÊT", "arrêt", "Arrêter", 
             "stop sms", "STOPSMS", "DESABONNER", "Désabonner", "désinscription", "UNSUBSCRIBE",
             "unsubscribe", "CANCEL", "END", "QUIT", "STOPALL", "stop merci", "STOP SVP",
             "Stop s'il vous plaît", "arrêt tout", "stop sms merci", "Unsubscribe please",
-            "STOP ALL"]  # fmt: skip
+            "STOP ALL", "STOP STOP", "stop!!!", "Arrêt.", "stop stop stop", "STOP. STOP.",
+            "Stop, merci !", "END END", "arrêt arrêt svp", "opt out"]  # fmt: skip
 NOT_OPT_OUTS = ["PARC", "oui", "1", "arrêtez de couper les arbres du parc", "non", "FIN",
                 "stopper la circulation rue des Lilas le dimanche", "", "Arrêt de bus",
                 "Stop aux crottes", "stop au bruit", "arrêt bus", "Stop aux voitures",
-                "stop s'il vous"]  # fmt: skip
+                "stop s'il vous", "stop stop les voitures", "merci stop", "fin stop"]  # fmt: skip
 
 
 @pytest.mark.parametrize("text", OPT_OUTS)
@@ -66,3 +67,10 @@ def test_an_idea_that_starts_with_stop_is_an_answer(phone: Phone) -> None:
         phone.text(body)
     assert phone.text("Arrêt de bus")[0].startswith("6/7")
     assert phone.text("RETOUR")[0].startswith("5/7")  # still in the conversation
+
+
+def test_opt_out_inside_a_free_text_question(phone: Phone) -> None:
+    for body in ["PARC", "oui", "1", "4", "2"]:
+        phone.text(body)
+    assert phone.text("STOP STOP")[0].startswith("Vous ne recevrez plus")
+    assert phone.text("Une idée") == []

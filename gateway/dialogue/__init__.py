@@ -1,0 +1,1 @@
+"""The question flow and the answer reading that every channel shares."""
