@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import text
 
 from gateway import tasks  # noqa: F401  (registers every job)
 from gateway.config import Settings, get_settings
+from gateway.http import validation_failed
 from gateway.jobs import Scheduler, redispatch_pending
 from gateway.limits import BodySizeLimit
 from gateway.online.endpoints import router as online_router
@@ -40,10 +42,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             scheduler.stop()
             app.state.runtime.close()
 
-    app = FastAPI(title="Porte-voix", version="0.1.0", lifespan=lifespan)
+    docs = settings.api_docs_enabled
+    app = FastAPI(
+        title="Porte-voix",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
     if runtime is not None:
         app.state.runtime = runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     for channel, router in CHANNEL_ROUTERS.items():
         if channel.value in settings.channels:
             app.include_router(router)

@@ -12,7 +12,7 @@ from gateway.config import get_settings
 from gateway.runtime import build_runtime
 from gateway.sms.check import costly_messages
 from gateway.sms.outbound import queue_invitations, read_numbers
-from gateway.sms.service import InboundSms, handle_inbound
+from gateway.sms.service import InboundSms, handle_inbound, read_body
 from gateway.store.session import transaction
 
 app = typer.Typer(help="The SMS channel.", no_args_is_help=True)
@@ -24,10 +24,10 @@ def simulate(
     sender: Annotated[str, typer.Option("--from", help="the resident's number")] = "+33600000000",
 ) -> None:
     """Send one SMS through the real engine as a resident would, and print the replies."""
+    message = InboundSms(f"SMsim{uuid.uuid4().hex}", sender, read_body(body))
     runtime = build_runtime(get_settings(), dispatch=False)
     try:
         with transaction(runtime.sessions) as session:
-            message = InboundSms(f"SMsim{uuid.uuid4().hex}", sender, body)
             reply = handle_inbound(session, runtime, message)
     finally:
         runtime.close()

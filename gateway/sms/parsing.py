@@ -48,9 +48,11 @@ SKIP_WORDS = frozenset(
     {"passer", "skip", "rien", "nothing", "pas d idee", "non", "non merci", "no"}
 )
 _PHRASE_WORDS = 4
-_DIGITS = re.compile(r"^\d+$")
+# An option number or a mark has a few digits; int() of thousands of digits raises,
+# so longer runs are never turned into numbers (they name no option anyway).
+_DIGITS = re.compile(r"^\d{1,6}$")
 _DECIMAL = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*$")
-_OUT_OF = re.compile(r"^\s*(\d+)\s*(?:/|sur|out of)\s*(\d+)\s*$", re.IGNORECASE)
+_OUT_OF = re.compile(r"^\s*(\d{1,6})\s*(?:/|sur|out of)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _LETTERS = "abcdefghij"
 # "à 3" is the preposition, never the letter a; folding would make the two look alike.
 _A_GRAVE = re.compile(r"(?<!\w)à(?!\w)", re.IGNORECASE)

@@ -56,3 +56,15 @@ def test_mixed_number_words_are_unclear(text: str) -> None:
 @pytest.mark.parametrize("text", ["9" * 400, "-" + "9" * 400, "9" * 400 + ",5"])
 def test_huge_numbers_are_unclear(text: str) -> None:
     assert read_answer(VISITS, text).problem == UNCLEAR_NUMBER
+
+
+@pytest.mark.parametrize(
+    ("question_id", "text"),
+    [("projets", "1" * 5000), ("projets", "2 " + "0" * 5000), ("priorite", "3" * 5000),
+     ("frequentation", "1" * 4301), ("satisfaction", "4/" + "5" * 5000),
+     ("satisfaction", "4" * 5000 + " sur 5")],
+)  # fmt: skip
+def test_thousands_of_digits_are_unclear_not_a_crash(question_id: str, text: str) -> None:
+    question = PROJECTS if question_id == "projets" else _question(PARC, question_id)
+    reading = read_answer(question, text)
+    assert reading.value is None and reading.problem is not None
