@@ -9,11 +9,13 @@ from typing import Annotated
 import typer
 
 from gateway.config import get_settings
+from gateway.errors import PortevoixError
 from gateway.runtime import build_runtime
 from gateway.sms.check import costly_messages
 from gateway.sms.outbound import queue_invitations, read_numbers
 from gateway.sms.service import InboundSms, handle_inbound, read_body
 from gateway.store.session import transaction
+from gateway.text import UnsafeText
 
 app = typer.Typer(help="The SMS channel.", no_args_is_help=True)
 
@@ -24,7 +26,10 @@ def simulate(
     sender: Annotated[str, typer.Option("--from", help="the resident's number")] = "+33600000000",
 ) -> None:
     """Send one SMS through the real engine as a resident would, and print the replies."""
-    message = InboundSms(f"SMsim{uuid.uuid4().hex}", sender, read_body(body))
+    try:
+        message = InboundSms(f"SMsim{uuid.uuid4().hex}", sender, read_body(body))
+    except UnsafeText as error:
+        raise PortevoixError(f"the text to send: {error}") from None
     runtime = build_runtime(get_settings(), dispatch=False)
     try:
         with transaction(runtime.sessions) as session:
