@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import text
 
 from gateway import channels
 from gateway.config import Settings, get_settings
+from gateway.http import validation_failed
 from gateway.jobs import Scheduler, redispatch_pending
 from gateway.limits import BodySizeLimit
 from gateway.runtime import Runtime
@@ -33,10 +35,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             scheduler.stop()
             app.state.runtime.close()
 
-    app = FastAPI(title="Porte-voix", version="0.1.0", lifespan=lifespan)
+    docs = settings.api_docs_enabled
+    app = FastAPI(
+        title="Porte-voix",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
     if runtime is not None:
         app.state.runtime = runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     for adapter in channels.enabled(settings):
         if adapter.router is not None:
             app.include_router(adapter.router)

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     evidence_max_bytes: int = 25 * 1024 * 1024
     evidence_retention_days: int = 180
     max_request_bytes: int = 1024 * 1024
+    # /docs, /redoc and /openapi.json; unset means on, except in production.
+    api_docs: bool | None = None
 
     twilio_auth_token: SecretStr | None = None
     twilio_account_sid: str = ""
@@ -75,6 +77,10 @@ class Settings(BaseSettings):
                 "outside development (try: openssl rand -hex 32)"
             )
         return self
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
 
     @property
     def sqlalchemy_url(self) -> str:

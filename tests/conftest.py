@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from gateway import models  # noqa: F401  (every table, for truncation)
@@ -20,6 +21,11 @@ from gateway.store.session import make_engine
 
 os.environ.setdefault("PORTEVOIX_ENVIRONMENT", "test")
 os.environ.setdefault("PORTEVOIX_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+
+# Property tests keep no example database (nothing written in the repository) and
+# have no deadline (a shared CI machine is slow now and then, which proves nothing).
+settings.register_profile("portevoix", database=None, deadline=None)
+settings.load_profile("portevoix")
 
 PG_URL = os.environ.get("PORTEVOIX_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("PORTEVOIX_TEST_REDIS_URL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,13 @@ from pydantic import ValidationError
 
 from gateway.consultations.schema import Definition
 from gateway.errors import PortevoixError
+from gateway.text import UnsafeText, check_text, escape_surrogates
+
+# A definition is a few kilobytes; these bounds keep a hostile file from costing more.
+MAX_DEFINITION_CHARS = 1_000_000
+MAX_STRING_CHARS = 10_000
+# YAML aliases can repeat a node exponentially often without making the file longer.
+MAX_VALUES = 100_000
 
 
 class DefinitionError(PortevoixError):
@@ -18,23 +26,68 @@ class DefinitionError(PortevoixError):
 
 def load_definition(path: Path) -> Definition:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_DEFINITION_CHARS * 4:
+            raise DefinitionError(f"{path}: over {MAX_DEFINITION_CHARS} characters")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DefinitionError(f"{path}: no such file") from None
-    except yaml.YAMLError as error:
-        raise DefinitionError(f"{path}: not valid YAML: {_yaml_where(error)}") from None
     except UnicodeDecodeError:
         raise DefinitionError(f"{path}: not UTF-8 text") from None
-    return parse_definition(data, source=str(path))
+    return definition_from_yaml(text, source=str(path))
+
+
+def definition_from_yaml(text: str, source: str = "<definition>") -> Definition:
+    """Read a definition from YAML text; DefinitionError names the first mistake."""
+    if len(text) > MAX_DEFINITION_CHARS:
+        raise DefinitionError(f"{source}: over {MAX_DEFINITION_CHARS} characters")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise DefinitionError(f"{source}: not valid YAML: {_yaml_where(error)}") from None
+    except ValueError as error:
+        # PyYAML builds dates and numbers with Python's own constructors, which can refuse.
+        raise DefinitionError(f"{source}: not valid YAML: {error}") from None
+    except RecursionError:
+        raise DefinitionError(f"{source}: not valid YAML: nested too deeply") from None
+    return parse_definition(data, source=source)
 
 
 def parse_definition(data: Any, source: str = "<definition>") -> Definition:
     if not isinstance(data, dict):
         raise DefinitionError(f"{source}: expected a mapping of fields at the top level")
+    _refuse_unsafe_text(data, source)
     try:
         return Definition.model_validate(data)
     except ValidationError as error:
         raise DefinitionError(f"{source}: {describe(error, data)}") from None
+
+
+def _refuse_unsafe_text(data: dict[Any, Any], source: str) -> None:
+    """Every string, key or value, is plain text of bounded length, in a bounded document."""
+    for seen, (text, loc) in enumerate(_strings(data)):
+        if seen > MAX_VALUES:
+            raise DefinitionError(f"{source}: over {MAX_VALUES} values (YAML aliases?)")
+        try:
+            check_text(text, MAX_STRING_CHARS, multiline=True)
+        except UnsafeText as error:
+            # The path names ids not checked yet, which may hold what cannot be printed.
+            where = escape_surrogates(_field_path(loc, data)) or "top level"
+            raise DefinitionError(f"{source}: {where}: {error}") from None
+
+
+def _strings(data: Any) -> Iterator[tuple[str, tuple[int | str, ...]]]:
+    """Each string in `data` with where it is; keys come before what they name."""
+    pending: list[tuple[Any, tuple[int | str, ...]]] = [(data, ())]
+    while pending:
+        node, loc = pending.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield (key if isinstance(key, str) else ""), loc
+                pending.append((value, (*loc, str(key))))
+        elif isinstance(node, list):
+            pending += [(value, (*loc, index)) for index, value in enumerate(node)]
+        else:
+            yield (node if isinstance(node, str) else ""), loc
 
 
 def describe(error: ValidationError, data: Any) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import audit
-from gateway.consultations.schema import Definition, normalise_code
+from gateway.consultations.schema import Definition, could_be_code, normalise_code
 from gateway.errors import NotFound
 from gateway.store.models import Consultation, Participant, Participation
 
@@ -47,6 +47,9 @@ def save_definition(
 
 
 def find(session: Session, code: str) -> Consultation | None:
+    # Text that cannot be a code (NUL, megabytes) never reaches the database.
+    if not could_be_code(code):
+        return None
     return session.scalar(select(Consultation).where(Consultation.code == normalise_code(code)))
 
 

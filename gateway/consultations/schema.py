@@ -18,10 +18,13 @@ from pydantic import (
 
 from gateway.store.models import Channel
 
+_CODE = re.compile(r"[A-Z][A-Z0-9]{1,11}")
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")]
 DtmfDigit = Annotated[str, StringConstraints(pattern=r"^[0-9]$")]
 SUPPORTED_LANGUAGES = ("fr", "en")
+# The longest free-text answer a definition may allow.
+MAX_TEXT_LENGTH = 5000
 
 
 class Strict(BaseModel):
@@ -127,7 +130,7 @@ class Question(Strict):
     min: float | None = None
     max: float | None = None
     integer: bool = True
-    max_length: int = Field(500, ge=1, le=5000)
+    max_length: int = Field(500, ge=1, le=MAX_TEXT_LENGTH)
     scale_labels: dict[int, Text] = {}
     on_unclear: OnUnclear = OnUnclear.REVIEW
     paper: dict[str, str | int] = {}
@@ -252,3 +255,8 @@ def _require_unique(what: str, values: list[str]) -> None:
 
 def normalise_code(text: str) -> str:
     return re.sub(r"\s+", "", text).upper()
+
+
+def could_be_code(text: str) -> bool:
+    """Whether `text`, once normalised, has the shape of a consultation code."""
+    return len(text) <= 64 and _CODE.fullmatch(normalise_code(text)) is not None

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from gateway.consultations import repository as consultations
 from gateway.deps import door_policy, get_runtime, get_session
 from gateway.errors import NotFound
+from gateway.http import error_responses
 from gateway.identity import InvalidIdentity
 from gateway.intake import IntakeConflict, IntakeRejected
 from gateway.online.schemas import ContributionIn, ContributionOut
@@ -18,12 +20,18 @@ from gateway.online.service import IdentityRefused, IdentityRequired, record_con
 from gateway.online.tokens import ApiClient, find_client
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
+from gateway.text import checked
 
 router = APIRouter(prefix="/api/v1", tags=["online"])
 UNPROCESSABLE = 422
 bearer = HTTPBearer(auto_error=False)
 SessionDep = Annotated[Session, Depends(get_session)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+CodePath = Annotated[
+    str,
+    Path(max_length=64, description="The consultation's code, e.g. BUDGET"),
+    BeforeValidator(checked(64)),
+]
 
 
 def api_client(
@@ -45,13 +53,12 @@ def api_client(
     response_model=ContributionOut,
     status_code=status.HTTP_201_CREATED,
     responses={
-        200: {"description": "Already recorded: the same result again"},
-        403: {"description": "This token may not assert this kind of identity"},
-        409: {"description": "This external_id was already used for a different body"},
+        200: {"model": ContributionOut, "description": "Already recorded: the same result again"},
+        **error_responses(400, 401, 403, 404, 409, 413, 422),
     },
 )
 def post_contribution(
-    code: str,
+    code: CodePath,
     body: ContributionIn,
     response: Response,
     session: SessionDep,
@@ -86,8 +93,8 @@ def post_contribution(
     )
 
 
-@router.get("/consultations/{code}/results")
-def get_results(code: str, session: SessionDep, language: str = "fr") -> dict[str, Any]:
+@router.get("/consultations/{code}/results", responses=error_responses(404, 422))
+def get_results(code: CodePath, session: SessionDep, language: str = "fr") -> dict[str, Any]:
     try:
         return tally(session, code, language).as_dict()
     except NotFound as error:

@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 
 from gateway.adapter import cli_runtime
+from gateway.errors import PortevoixError
 from gateway.sms.check import costly_messages
 from gateway.sms.outbound import queue_invitations, read_numbers
-from gateway.sms.service import InboundSms, handle_inbound
+from gateway.sms.service import InboundSms, handle_inbound, read_body
 from gateway.store.session import transaction
+from gateway.text import UnsafeText
 
 app = typer.Typer(help="The SMS channel.", no_args_is_help=True)
 
@@ -24,8 +26,11 @@ def simulate(
     sender: Annotated[str, typer.Option("--from", help="the resident's number")] = "+33600000000",
 ) -> None:
     """Send one SMS through the real engine as a resident would, and print the replies."""
+    try:
+        message = InboundSms(f"SMsim{uuid.uuid4().hex}", sender, read_body(body))
+    except UnsafeText as error:
+        raise PortevoixError(f"the text to send: {error}") from None
     with cli_runtime(ctx) as runtime, transaction(runtime.sessions) as session:
-        message = InboundSms(f"SMsim{uuid.uuid4().hex}", sender, body)
         reply = handle_inbound(session, runtime, message)
     for text in reply.messages:
         typer.echo(text)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from gateway.deps import get_runtime, get_session
+from gateway.http import error_responses
 from gateway.runtime import Runtime
 from gateway.sms import repository as sms
-from gateway.sms.service import InboundSms, handle_inbound
+from gateway.sms.service import InboundSms, handle_inbound, read_body
+from gateway.text import UnsafeText, check_text, checked
 from gateway.twilio import twiml
 from gateway.twilio.signature import twilio_form
 from gateway.web.pages import render
@@ -23,9 +26,26 @@ router = APIRouter(prefix="/sms", tags=["sms"])
 SessionDep = Annotated[Session, Depends(get_session)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 FormDep = Annotated[FormData, Depends(twilio_form)]
+# Bounds on what Twilio sends: its sids are 34 characters, its statuses one short word,
+# its error codes five digits, its senders a number or an 11-character name.
+MAX_SID = 64
+MAX_SENDER = 64
+MAX_STATUS = 16
+_ERROR_CODE = re.compile(r"[0-9]{1,16}")
+_NUM_MEDIA = re.compile(r"[0-9]{1,3}")
 
 
-@router.post("/twilio/inbound")
+WEBHOOK_ERRORS = error_responses(400, 403, 413, 503)
+
+
+@router.post(
+    "/twilio/inbound",
+    response_class=Response,
+    responses={
+        200: {"description": "TwiML: the replies", "content": {twiml.MEDIA_TYPE: {}}},
+        **WEBHOOK_ERRORS,
+    },
+)
 def inbound(form: FormDep, session: SessionDep, runtime: RuntimeDep) -> Response:
     message = _message(form)
     reply = handle_inbound(session, runtime, message)
@@ -34,35 +54,55 @@ def inbound(form: FormDep, session: SessionDep, runtime: RuntimeDep) -> Response
 
 
 def _message(form: FormData) -> InboundSms:
-    sid, sender = form.get("MessageSid"), form.get("From")
-    if not isinstance(sid, str) or not sid or not isinstance(sender, str) or not sender:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "MessageSid and From are required")
     body = form.get("Body")
     media = form.get("NumMedia")
+    try:
+        text = read_body(body if isinstance(body, str) else "")
+    except UnsafeText as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"Body: {error}") from None
     return InboundSms(
-        message_sid=sid[:64],
-        sender=sender,
-        body=body if isinstance(body, str) else "",
-        num_media=int(media) if isinstance(media, str) and media.isdigit() else 0,
+        message_sid=_required(form, "MessageSid", MAX_SID),
+        sender=_required(form, "From", MAX_SENDER),
+        body=text,
+        num_media=int(media) if isinstance(media, str) and _NUM_MEDIA.fullmatch(media) else 0,
     )
 
 
-@router.post("/twilio/status", status_code=status.HTTP_204_NO_CONTENT)
+def _required(form: FormData, name: str, max_length: int) -> str:
+    """A field Twilio always sends; 400 when it is missing, too long or not plain text."""
+    value = form.get(name)
+    if not isinstance(value, str) or not value:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{name} is required")
+    try:
+        return check_text(value, max_length)
+    except UnsafeText as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{name}: {error}") from None
+
+
+@router.post(
+    "/twilio/status",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=WEBHOOK_ERRORS,
+)
 def delivery_status(form: FormDep, session: SessionDep) -> Response:
-    sid, state = form.get("MessageSid"), form.get("MessageStatus")
-    if not isinstance(sid, str) or not sid or not isinstance(state, str) or not state:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, "MessageSid and MessageStatus are required"
-        )
-    error = form.get("ErrorCode")
-    sms.record_status(session, sid[:64], state, error if isinstance(error, str) and error else None)
+    sid = _required(form, "MessageSid", MAX_SID)
+    state = _required(form, "MessageStatus", MAX_STATUS)
+    sms.record_status(session, sid, state, _error_code(form.get("ErrorCode")))
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+def _error_code(value: object) -> str | None:
+    # Only a code Twilio could send is kept; the status itself still counts without it.
+    return value if isinstance(value, str) and _ERROR_CODE.fullmatch(value) else None
+
+
 class SimulatedSms(BaseModel):
-    sender: str = Field("+33600000000", alias="from")
-    body: str = Field("", max_length=1600)
+    sender: Annotated[str, BeforeValidator(checked(MAX_SENDER))] = Field(
+        "+33600000000", alias="from"
+    )
+    body: Annotated[str, AfterValidator(read_body)] = ""
 
 
 @router.get("/simulator", response_class=HTMLResponse, include_in_schema=False)

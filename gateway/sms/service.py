@@ -39,9 +39,12 @@ from gateway.sms.conversation import Engine, Outcome, forget
 from gateway.sms.models import ConversationStatus, SmsConversation
 from gateway.store import base
 from gateway.store.models import Channel, ContributionStatus
+from gateway.text import clean_text
 
 log = logging.getLogger(__name__)
 TRANSCRIPT_MEDIA_TYPE = "application/vnd.portevoix.sms-transcript+json"
+# Twilio delivers at most 1,600 characters in one inbound message.
+MAX_BODY = 1600
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,11 @@ class InboundSms:
     sender: str
     body: str
     num_media: int = 0
+
+
+def read_body(text: str) -> str:
+    """What a resident texted, bounded, without the control characters nobody can see."""
+    return clean_text(text, MAX_BODY, multiline=True)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from gateway.config import Settings
 from gateway.deps import get_runtime
+from gateway.http import ErrorOut
 from gateway.i18n import N_
 from gateway.staff import service
 from gateway.staff.deps import (
@@ -155,7 +156,13 @@ def _staff_page(
     return render(request, template, values, status_code)
 
 
-@router.get("/api/me")
+@router.get(
+    "/api/me",
+    responses={
+        401: {"model": ErrorOut, "description": "No staff session: sign in first"},
+        403: {"model": ErrorOut, "description": "The signed-in role may not use this"},
+    },
+)
 def me(
     session: SessionDep, staff: Annotated[StaffSession, Depends(require_role(api=True))]
 ) -> dict[str, str]:

@@ -326,3 +326,13 @@ def test_a_negation_in_the_question_still_counts_in_the_answer() -> None:
     assert read_answer(question, "satisfait : 4").value == 4
     assert read_answer(question, "pas 4").problem == Problem.UNCLEAR_SCALE
     assert read_answer(question, "sans 4").problem == Problem.UNCLEAR_SCALE
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [(PROJECTS, "1" * 5000), (PROJECTS, "2 " + "0" * 5000), (FIRST, "3" * 5000),
+     (GOES, "1" * 4301), (MARK, "4/" + "5" * 5000), (MARK, "4" * 5000 + " sur 5")],
+)  # fmt: skip
+def test_thousands_of_digits_are_unclear_not_a_crash(question: Question, text: str) -> None:
+    answer = read_answer(question, text)
+    assert answer.value is None and answer.problem is not None

@@ -60,3 +60,14 @@ def test_invite_queues_and_reports(env: dict[str, str], tmp_path: Path) -> None:
     numbers.write_text("phone\n06 12 34 56 78\n0612345678\nnot a number\n", encoding="utf-8")
     out = _ok(env, "sms", "invite", "PARC", "--numbers", str(numbers))
     assert out.startswith("queued 1, already queued 1, opted out 0, not a phone number 1")
+
+
+def test_simulate_refuses_bytes_that_are_not_utf8_in_one_line(env: dict[str, str]) -> None:
+    # Python reads such argv bytes as lone surrogates (PEP 383).
+    done = subprocess.run(
+        [PORTEVOIX, "sms", "simulate", b"PARC\xff"], env=env, capture_output=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert done.stderr.decode() == (
+        "error: the text to send: not valid Unicode: lone surrogate U+DCFF\n"
+    )

@@ -379,5 +379,6 @@ def test_answers_with_words_around_them(phone: Phone, sms_runtime: Runtime) -> N
 def test_thousands_of_digits_get_the_hint(phone: Phone, walk: list[str]) -> None:
     for text in walk:
         asked = phone.text(text)[-1]
-    reply = phone.text("9" * 4300)
+    # Twilio's longest body; longer ones are refused at the webhook (test_hostile_text).
+    reply = phone.text("9" * 1600)
     assert reply[0].startswith(("Pardon", "Envoyez")) and reply[0].endswith(asked)
