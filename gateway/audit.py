@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import Row, Select, func, select, text
+from sqlalchemy.orm import Session, aliased
 
 from gateway.store.base import as_utc, utcnow
 from gateway.store.models import Answer, AuditEvent, Consultation, Contribution
@@ -60,7 +62,7 @@ def _last_hash(session: Session) -> str:
     return last or GENESIS
 
 
-def event_hash(event: AuditEvent) -> str:
+def event_hash(event: AuditEvent | Row[Any]) -> str:
     body = {
         "at": _utc_iso(event.at),
         "actor": event.actor,
@@ -88,44 +90,63 @@ def journal_contribution(
     details: dict[str, Any] | None = None,
     actor: str = "system",
 ) -> AuditEvent:
-    """Journal a contribution as stored now; call it after every change to one."""
+    """Journal a contribution as the store holds it now; call it after every change to one."""
     session.flush()
-    answers = session.scalars(
-        select(Answer)
-        .where(Answer.contribution_id == contribution.id)
-        .execution_options(populate_existing=True)
-    )
-    consultation = session.get_one(Consultation, contribution.consultation_id)
-    digest = content_hash(contribution, consultation.code, answers)
-    payload = {**(details or {}), "status": contribution.status, "content_hash": digest}
+    rows = session.execute(_content_rows().where(Contribution.id == contribution.id)).all()
+    payload = {**(details or {}), "status": rows[0].status, "content_hash": content_hash(rows)}
     return append(session, action, CONTRIBUTION, contribution.id, payload, actor=actor)
 
 
-def content_hash(
-    contribution: Contribution, consultation_code: str, answers: Iterable[Answer]
-) -> str:
-    """Hash what a contribution says; the same on SQLite and PostgreSQL, written or reloaded."""
+def _content_rows() -> Select[Any]:
+    """What a contribution says, one row per answer, read the same way to write and to verify."""
+    return (
+        select(
+            Contribution.id,
+            Consultation.code.label("consultation"),
+            Contribution.definition_hash,
+            Contribution.channel,
+            Contribution.external_id,
+            Contribution.receipt_code,
+            Contribution.status,
+            Answer.question_id,
+            Answer.value,
+            Answer.source,
+            Answer.confidence,
+            Answer.status.label("answer_status"),
+        )
+        .join(Consultation, Consultation.id == Contribution.consultation_id)
+        .outerjoin(Answer, Answer.contribution_id == Contribution.id)
+        .order_by(Contribution.id, Answer.id)
+    )
+
+
+def content_hash(rows: Sequence[Row[Any]]) -> str:
+    """Hash one contribution's rows; the same on SQLite and PostgreSQL, written or reloaded."""
+    first = rows[0]
     content = {
-        "id": contribution.id,
-        "consultation": consultation_code,
-        "definition_hash": contribution.definition_hash,
-        "channel": contribution.channel,
-        "external_id": contribution.external_id,
-        "receipt_code": contribution.receipt_code,
-        "status": contribution.status,
-        "answers": sorted((_answer_content(a) for a in answers), key=_sha256_json),
+        "id": first.id,
+        "consultation": first.consultation,
+        "definition_hash": first.definition_hash,
+        "channel": first.channel,
+        "external_id": first.external_id,
+        "receipt_code": first.receipt_code,
+        "status": first.status,
+        "answers": sorted(
+            (_answer_content(row) for row in rows if row.question_id is not None),
+            key=itemgetter("question"),
+        ),
     }
     return _sha256_json(content)
 
 
-def _answer_content(answer: Answer) -> dict[str, Any]:
+def _answer_content(row: Row[Any]) -> dict[str, Any]:
     return {
-        "question": answer.question_id,
-        "value": _plain(answer.value),
-        "source": answer.source,
+        "question": row.question_id,
+        "value": _plain(row.value),
+        "source": row.source,
         # A float column may hand back the last bits differently from what was written.
-        "confidence": f"{float(answer.confidence):.6f}",
-        "status": answer.status,
+        "confidence": f"{float(row.confidence):.6f}",
+        "status": row.answer_status,
     }
 
 
@@ -222,16 +243,16 @@ def verify(session: Session, anchor: Anchor | None = None) -> Report:
     """Check the chain, the anchor, and every contribution against its latest event."""
     chain = _walk_chain(session, anchor)
     differ, unjournaled, unchecked, contributions = Sample(), Sample(), 0, 0
-    for contribution, code in _stored_contributions(session):
+    for contribution_id, rows in _stored_contributions(session):
         contributions += 1
-        if contribution.id not in chain.content:
-            unjournaled = unjournaled.add(contribution.id)
+        if contribution_id not in chain.content:
+            unjournaled = unjournaled.add(contribution_id)
             continue
-        journaled = chain.content.pop(contribution.id)
+        journaled = chain.content.pop(contribution_id)
         if journaled is None:
             unchecked += 1
-        elif journaled != content_hash(contribution, code, contribution.answers):
-            differ = differ.add(contribution.id)
+        elif journaled != content_hash(rows):
+            differ = differ.add(contribution_id)
     missing = Sample()
     for contribution_id in sorted(chain.content):
         missing = missing.add(contribution_id)
@@ -259,8 +280,8 @@ class _Chain:
 def _walk_chain(session: Session, anchor: Anchor | None) -> _Chain:
     """Recompute every hash in order, collecting each contribution's latest content hash."""
     chain, previous, position, sealed = _Chain(), GENESIS, 0, False
-    events = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=_BATCH)
-    for event in session.scalars(events):
+    events = select(*AuditEvent.__table__.columns).order_by(AuditEvent.id)
+    for event in session.execute(events.execution_options(yield_per=_BATCH)):
         position += 1
         if chain.first_bad_id is None:
             if event.prev_hash != previous or event_hash(event) != event.hash:
@@ -286,7 +307,7 @@ def _anchor_mismatch(anchor: Anchor) -> str:
     )
 
 
-def _note_content(content: dict[int, str | None], event: AuditEvent, sealed: bool) -> bool:
+def _note_content(content: dict[int, str | None], event: Row[Any], sealed: bool) -> bool:
     """Keep the event's content hash for its contribution; say whether hashes have begun."""
     if event.subject_type != CONTRIBUTION or not event.subject_id.isdigit():
         return sealed
@@ -301,13 +322,8 @@ def _note_content(content: dict[int, str | None], event: AuditEvent, sealed: boo
     return sealed
 
 
-def _stored_contributions(session: Session) -> Iterable[tuple[Contribution, str]]:
-    """Every contribution with its answers and consultation code, streamed in id order."""
-    rows = (
-        select(Contribution, Consultation.code)
-        .join(Consultation, Consultation.id == Contribution.consultation_id)
-        .order_by(Contribution.id)
-        .options(selectinload(Contribution.answers))
-        .execution_options(yield_per=_BATCH)
-    )
-    return session.execute(rows)
+def _stored_contributions(session: Session) -> Iterator[tuple[int, list[Row[Any]]]]:
+    """Every contribution's rows, streamed in id order."""
+    rows = session.execute(_content_rows().execution_options(yield_per=_BATCH))
+    for contribution_id, group in groupby(rows, key=attrgetter("id")):
+        yield contribution_id, list(group)
