@@ -16,7 +16,7 @@ from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select, text
+from sqlalchemy import Row, Select, bindparam, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from gateway.store.base import as_utc, utcnow
@@ -92,7 +92,7 @@ def journal_contribution(
 ) -> AuditEvent:
     """Journal a contribution as the store holds it now; call it after every change to one."""
     session.flush()
-    rows = session.execute(_content_rows().where(Contribution.id == contribution.id)).all()
+    rows = session.execute(_ONE_CONTENT, {"contribution_id": contribution.id}).all()
     payload = {**(details or {}), "status": rows[0].status, "content_hash": content_hash(rows)}
     return append(session, action, CONTRIBUTION, contribution.id, payload, actor=actor)
 
@@ -118,6 +118,10 @@ def _content_rows() -> Select[Any]:
         .outerjoin(Answer, Answer.contribution_id == Contribution.id)
         .order_by(Contribution.id, Answer.id)
     )
+
+
+# Built once: constructing the statement costs more than running it.
+_ONE_CONTENT = _content_rows().where(Contribution.id == bindparam("contribution_id"))
 
 
 def content_hash(rows: Sequence[Row[Any]]) -> str:
