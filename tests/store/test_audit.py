@@ -111,18 +111,44 @@ def test_a_deleted_contribution_is_found(store: Runtime) -> None:
     assert f"1 journaled contribution is missing from the store: {doomed}" in report.problems
 
 
-def test_a_contribution_without_an_event_is_found(store: Runtime) -> None:
-    ids = _record_some(store, 1)
-    _tamper(
-        store,
-        "INSERT INTO contribution (consultation_id, channel, external_id, status, receipt_code,"
-        " language, definition_hash, submitted_at, created_at, updated_at)"
-        " SELECT consultation_id, channel, 'forged', status, 'XXXX-XXXX', language,"
-        " definition_hash, submitted_at, created_at, updated_at"
-        f" FROM contribution WHERE id = {ids[0]}",
+def _forge_contribution(session: Session, external_id: str) -> int:
+    session.execute(
+        text(
+            "INSERT INTO contribution (consultation_id, channel, external_id, status,"
+            " receipt_code, language, definition_hash, submitted_at, created_at, updated_at)"
+            " SELECT id, 'online', :ext, 'counted', :ext, 'fr', definition_hash,"
+            " created_at, created_at, created_at FROM consultation WHERE code = 'PARC'"
+        ),
+        {"ext": external_id},
     )
+    forged = f"SELECT id FROM contribution WHERE external_id = '{external_id}'"
+    return int(session.execute(text(forged)).scalar_one())
+
+
+def test_events_from_before_content_hashes_are_not_checked_but_later_ones_vouch(
+    store: Runtime,
+) -> None:
+    with store.sessions() as session, session.begin():
+        legacy = _forge_contribution(session, "legacy")
+        # As this version's predecessor journaled a contribution: no content hash.
+        audit.append(session, "contribution.recorded", "contribution", legacy, {})
+    ids = _record_some(store, 1)
+    with store.sessions() as session, session.begin():
+        forged = _forge_contribution(session, "forged")
+        audit.append(session, "contribution.recorded", "contribution", forged, {})
     report = _verify(store)
-    assert report.unjournaled.count == 1 and report.differ.count == 0
+    assert report.unchecked == 1 and report.contributions == 3
+    assert report.unjournaled.ids == (forged,)
+    assert ids[0] not in report.differ.ids
+
+
+def test_a_contribution_without_an_event_is_found(store: Runtime) -> None:
+    _record_some(store, 1)
+    with store.sessions() as session, session.begin():
+        forged = _forge_contribution(session, "forged")
+    report = _verify(store)
+    assert report.unjournaled.ids == (forged,) and report.differ.count == 0
+    assert f"1 contribution has no event in the journal: {forged}" in report.problems
 
 
 def test_deleting_tail_events_is_found(store: Runtime) -> None:
