@@ -245,6 +245,9 @@ class Report:
 
 def verify(session: Session, anchor: Anchor | None = None) -> Report:
     """Check the chain, the anchor, and every contribution against its latest event."""
+    if is_postgresql(session):
+        # Both passes must see one snapshot while the gateway goes on recording.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     chain = _walk_chain(session, anchor)
     differ, unjournaled, unchecked, contributions = Sample(), Sample(), 0, 0
     for contribution_id, rows in _stored_contributions(session):
@@ -315,7 +318,7 @@ def _note_content(content: dict[int, str | None], event: Row[Any], sealed: bool)
     """Keep the event's content hash for its contribution; say whether hashes have begun."""
     if event.subject_type != CONTRIBUTION or not event.subject_id.isdigit():
         return sealed
-    digest = event.payload.get("content_hash")
+    digest = event.payload.get("content_hash") if isinstance(event.payload, dict) else None
     if isinstance(digest, str):
         content[int(event.subject_id)] = digest
         return True

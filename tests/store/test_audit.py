@@ -207,6 +207,24 @@ def test_truncating_the_journal_is_refused(store: Runtime) -> None:
     assert _verify(store).events == 3
 
 
+def test_a_contribution_recorded_during_verify_is_no_false_alarm(
+    store: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if store.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite runs one write transaction at a time: nothing lands during verify")
+    _record_some(store, 1)
+    read_store = audit._stored_contributions
+
+    def record_in_between(session: Session) -> object:
+        _record_some(store, 1)  # another process records after the chain was read
+        return read_store(session)
+
+    monkeypatch.setattr(audit, "_stored_contributions", record_in_between)
+    report = _verify(store)
+    assert report.ok, report.problems
+    assert report.contributions == 1
+
+
 def test_the_anchor_job_runs_daily_and_appends_the_head(store: Runtime) -> None:
     assert PERIODIC["audit.anchor"] == timedelta(days=1)
     _record_some(store, 1)
