@@ -175,15 +175,13 @@ def audit_verify(file: AnchorFile = None) -> None:
     with runtime.sessions() as session:
         report = audit.verify(session, anchor)
     if not report.ok:
-        raise PortevoixError(
-            "\n  ".join(["the audit journal does not vouch for the store:", *report.problems])
-        )
+        raise PortevoixError("\n  ".join(["audit verify failed:", *report.problems]))
     typer.echo(f"audit chain intact: {report.events} events")
     typer.echo(f"store matches the journal: {report.contributions} contributions")
     if report.unchecked:
         typer.echo(f"  of which {report.unchecked} recorded before content hashes: not checked")
     typer.echo(
-        f"latest anchor ({anchor.events} events, {anchor.at:%Y-%m-%d %H:%M}) is in the journal"
+        f"latest anchor ({anchor.events} events, {anchor.at:%Y-%m-%d %H:%M} UTC) is in the journal"
         if anchor
         else f"no anchor in {path} yet: tail deletion cannot be checked (portevoix audit anchor)"
     )
