@@ -245,7 +245,7 @@ class Report:
 
 def verify(session: Session, anchor: Anchor | None = None) -> Report:
     """Check the chain, the anchor, and every contribution against its latest event."""
-    if is_postgresql(session):
+    if is_postgresql(session) and not session.in_transaction():
         # Both passes must see one snapshot while the gateway goes on recording.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     chain = _walk_chain(session, anchor)
