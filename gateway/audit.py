@@ -1,23 +1,35 @@
-"""Append-only audit journal, each event chained to the previous by its hash."""
+"""Append-only audit journal, each event chained to the previous by its hash.
+
+Every event about a contribution carries the hash of the contribution's
+canonical content as the store then held it, so `verify` can check the store
+against the journal as well as the chain itself.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Select, bindparam, func, select, text
+from sqlalchemy.orm import Session, aliased
 
 from gateway.store.base import as_utc, utcnow
-from gateway.store.models import AuditEvent
+from gateway.store.models import Answer, AuditEvent, Consultation, Contribution
 from gateway.store.session import is_postgresql
 
 GENESIS = "0" * 64
 # Any constant: serialises appenders on PostgreSQL so the chain never forks.
 _PG_AUDIT_LOCK = 7_461_326
+CONTRIBUTION = "contribution"
+# Ids named in a report, after which "…" stands for the rest.
+_SHOWN_IDS = 10
+_BATCH = 1000
 
 
 def append(
@@ -50,7 +62,7 @@ def _last_hash(session: Session) -> str:
     return last or GENESIS
 
 
-def event_hash(event: AuditEvent) -> str:
+def event_hash(event: AuditEvent | Row[Any]) -> str:
     body = {
         "at": _utc_iso(event.at),
         "actor": event.actor,
@@ -59,6 +71,10 @@ def event_hash(event: AuditEvent) -> str:
         "payload": event.payload,
         "prev": event.prev_hash,
     }
+    return _sha256_json(body)
+
+
+def _sha256_json(body: Any) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -67,23 +83,254 @@ def _utc_iso(at: datetime) -> str:
     return as_utc(at).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def journal_contribution(
+    session: Session,
+    contribution: Contribution,
+    action: str,
+    details: dict[str, Any] | None = None,
+    actor: str = "system",
+) -> AuditEvent:
+    """Journal a contribution as the store holds it now; call it after every change to one."""
+    session.flush()
+    rows = session.execute(_ONE_CONTENT, {"contribution_id": contribution.id}).all()
+    payload = {**(details or {}), "status": rows[0].status, "content_hash": content_hash(rows)}
+    return append(session, action, CONTRIBUTION, contribution.id, payload, actor=actor)
+
+
+def _content_rows() -> Select[Any]:
+    """What a contribution says, one row per answer, read the same way to write and to verify."""
+    return (
+        select(
+            Contribution.id,
+            Consultation.code.label("consultation"),
+            Contribution.definition_hash,
+            Contribution.channel,
+            Contribution.external_id,
+            Contribution.receipt_code,
+            Contribution.status,
+            Answer.question_id,
+            Answer.value,
+            Answer.source,
+            Answer.confidence,
+            Answer.status.label("answer_status"),
+        )
+        .join(Consultation, Consultation.id == Contribution.consultation_id)
+        .outerjoin(Answer, Answer.contribution_id == Contribution.id)
+        .order_by(Contribution.id, Answer.id)
+    )
+
+
+# Built once: constructing the statement costs more than running it.
+_ONE_CONTENT = _content_rows().where(Contribution.id == bindparam("contribution_id"))
+
+
+def content_hash(rows: Sequence[Row[Any]]) -> str:
+    """Hash one contribution's rows; the same on SQLite and PostgreSQL, written or reloaded."""
+    first = rows[0]
+    content = {
+        "id": first.id,
+        "consultation": first.consultation,
+        "definition_hash": first.definition_hash,
+        "channel": first.channel,
+        "external_id": first.external_id,
+        "receipt_code": first.receipt_code,
+        "status": first.status,
+        "answers": sorted(
+            (_answer_content(row) for row in rows if row.question_id is not None),
+            key=itemgetter("question"),
+        ),
+    }
+    return _sha256_json(content)
+
+
+def _answer_content(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "question": row.question_id,
+        "value": _plain(row.value),
+        "source": row.source,
+        # A float column may hand back the last bits differently from what was written.
+        "confidence": f"{float(row.confidence):.6f}",
+        "status": row.answer_status,
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value with whole floats as ints, so 3.0 and 3 hash alike whatever the column."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
 @dataclass(frozen=True)
-class ChainReport:
+class Anchor:
+    """The journal's length and head hash at a moment, kept outside the database."""
+
+    at: datetime
     events: int
-    first_bad_id: int | None
+    head: str
+
+
+def head(session: Session) -> Anchor:
+    """The anchor of the journal as it stands."""
+    # One statement, so the count and the head come from the same snapshot.
+    latest = aliased(AuditEvent)
+    last_hash = select(latest.hash).order_by(latest.id.desc()).limit(1).scalar_subquery()
+    events, last = session.execute(select(func.count(AuditEvent.id), last_hash)).one()
+    return Anchor(at=utcnow(), events=events, head=last or GENESIS)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """How many contributions have a problem, and the first few ids."""
+
+    count: int = 0
+    ids: tuple[int, ...] = ()
+
+    def add(self, contribution_id: int) -> Sample:
+        shown = self.ids if len(self.ids) >= _SHOWN_IDS else (*self.ids, contribution_id)
+        return Sample(self.count + 1, shown)
+
+    def describe(self, one: str, many: str) -> str | None:
+        if not self.count:
+            return None
+        more = ", …" if self.count > len(self.ids) else ""
+        what = one if self.count == 1 else many
+        return f"{self.count} {what}: {', '.join(map(str, self.ids))}{more}"
+
+
+@dataclass(frozen=True)
+class Report:
+    events: int
+    contributions: int = 0
+    first_bad_id: int | None = None
+    anchor_problem: str | None = None
+    differ: Sample = field(default_factory=Sample)
+    unjournaled: Sample = field(default_factory=Sample)
+    missing: Sample = field(default_factory=Sample)
+    # Recorded before events carried content hashes: nothing to check them against.
+    unchecked: int = 0
+
+    @property
+    def problems(self) -> list[str]:
+        chain = (
+            f"audit chain broken at event {self.first_bad_id} after {self.events} good events"
+            if self.first_bad_id is not None
+            else None
+        )
+        found = [
+            chain,
+            self.anchor_problem,
+            self.differ.describe(
+                "contribution differs from the journal", "contributions differ from the journal"
+            ),
+            self.unjournaled.describe(
+                "contribution has no event in the journal",
+                "contributions have no event in the journal",
+            ),
+            self.missing.describe(
+                "journaled contribution is missing from the store",
+                "journaled contributions are missing from the store",
+            ),
+        ]
+        return [problem for problem in found if problem]
 
     @property
     def ok(self) -> bool:
-        return self.first_bad_id is None
+        return not self.problems
 
 
-def verify(session: Session) -> ChainReport:
-    """Recompute every hash in order; name the first event that does not match."""
-    previous = GENESIS
-    count = 0
-    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
-        if event.prev_hash != previous or event_hash(event) != event.hash:
-            return ChainReport(events=count, first_bad_id=event.id)
+def verify(session: Session, anchor: Anchor | None = None) -> Report:
+    """Check the chain, the anchor, and every contribution against its latest event."""
+    if is_postgresql(session) and not session.in_transaction():
+        # Both passes must see one snapshot while the gateway goes on recording.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    chain = _walk_chain(session, anchor)
+    differ, unjournaled, unchecked, contributions = Sample(), Sample(), 0, 0
+    for contribution_id, rows in _stored_contributions(session):
+        contributions += 1
+        if contribution_id not in chain.content:
+            unjournaled = unjournaled.add(contribution_id)
+            continue
+        journaled = chain.content.pop(contribution_id)
+        if journaled is None:
+            unchecked += 1
+        elif journaled != content_hash(rows):
+            differ = differ.add(contribution_id)
+    missing = Sample()
+    for contribution_id in sorted(chain.content):
+        missing = missing.add(contribution_id)
+    return Report(
+        events=chain.good_events,
+        contributions=contributions,
+        first_bad_id=chain.first_bad_id,
+        anchor_problem=chain.anchor_problem,
+        differ=differ,
+        unjournaled=unjournaled,
+        missing=missing,
+        unchecked=unchecked,
+    )
+
+
+@dataclass
+class _Chain:
+    good_events: int = 0
+    first_bad_id: int | None = None
+    anchor_problem: str | None = None
+    # The latest content hash by contribution; None if journaled before there were hashes.
+    content: dict[int, str | None] = field(default_factory=dict)
+
+
+def _walk_chain(session: Session, anchor: Anchor | None) -> _Chain:
+    """Recompute every hash in order, collecting each contribution's latest content hash."""
+    chain, previous, position, sealed = _Chain(), GENESIS, 0, False
+    events = select(*AuditEvent.__table__.columns).order_by(AuditEvent.id)
+    for event in session.execute(events.execution_options(yield_per=_BATCH)):
+        position += 1
+        if chain.first_bad_id is None:
+            if event.prev_hash != previous or event_hash(event) != event.hash:
+                chain.first_bad_id = event.id
+            else:
+                chain.good_events += 1
+        if anchor is not None and position == anchor.events and event.hash != anchor.head:
+            chain.anchor_problem = _anchor_mismatch(anchor)
         previous = event.hash
-        count += 1
-    return ChainReport(events=count, first_bad_id=None)
+        sealed = _note_content(chain.content, event, sealed)
+    if anchor is not None and position < anchor.events:
+        chain.anchor_problem = (
+            f"the journal has {position} events but the anchor of {_utc_iso(anchor.at)} "
+            f"counted {anchor.events}: events were deleted"
+        )
+    return chain
+
+
+def _anchor_mismatch(anchor: Anchor) -> str:
+    return (
+        f"event #{anchor.events} is not the head anchored at {_utc_iso(anchor.at)}: "
+        "the journal was rewritten"
+    )
+
+
+def _note_content(content: dict[int, str | None], event: Row[Any], sealed: bool) -> bool:
+    """Keep the event's content hash for its contribution; say whether hashes have begun."""
+    if event.subject_type != CONTRIBUTION or not event.subject_id.isdigit():
+        return sealed
+    digest = event.payload.get("content_hash") if isinstance(event.payload, dict) else None
+    if isinstance(digest, str):
+        content[int(event.subject_id)] = digest
+        return True
+    if not sealed:
+        # An event from before this journal carried hashes; after they begin, one
+        # without a hash vouches for nothing.
+        content.setdefault(int(event.subject_id), None)
+    return sealed
+
+
+def _stored_contributions(session: Session) -> Iterator[tuple[int, list[Row[Any]]]]:
+    """Every contribution's rows, streamed in id order."""
+    rows = session.execute(_content_rows().execution_options(yield_per=_BATCH))
+    for contribution_id, group in groupby(rows, key=attrgetter("id")):
+        yield contribution_id, list(group)

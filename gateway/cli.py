@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from gateway import audit, channels
+from gateway import audit, audit_anchor, channels
 from gateway.config import Settings, get_settings
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
@@ -170,16 +170,40 @@ def tokens_create(
     typer.echo(token)
 
 
+AnchorFile = Annotated[
+    Path | None,
+    typer.Option("--file", help="anchor file (default: PORTEVOIX_AUDIT_ANCHOR_FILE)"),
+]
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check that no audit event was altered or removed."""
+def audit_verify(file: AnchorFile = None) -> None:
+    """Check the journal's chain, its latest anchor, and the store against the journal."""
+    path = file or get_settings().audit_anchor_path
+    anchor = audit_anchor.latest_anchor(path)
     with _runtime() as runtime, runtime.sessions() as session:
-        report = audit.verify(session)
+        report = audit.verify(session, anchor)
     if not report.ok:
-        raise PortevoixError(
-            f"audit chain broken at event {report.first_bad_id} after {report.events} good events"
-        )
+        raise PortevoixError("\n  ".join(["audit verify failed:", *report.problems]))
     typer.echo(f"audit chain intact: {report.events} events")
+    typer.echo(f"store matches the journal: {report.contributions} contributions")
+    if report.unchecked:
+        typer.echo(f"  of which {report.unchecked} recorded before content hashes: not checked")
+    typer.echo(
+        f"latest anchor ({anchor.events} events, {anchor.at:%Y-%m-%d %H:%M} UTC) is in the journal"
+        if anchor
+        else f"no anchor in {path} yet: tail deletion cannot be checked (portevoix audit anchor)"
+    )
+
+
+@audit_app.command("anchor")
+def audit_anchor_command(file: AnchorFile = None) -> None:
+    """Append the journal's event count and head hash to a file outside the database."""
+    path = file or get_settings().audit_anchor_path
+    with _runtime() as runtime, runtime.sessions() as session:
+        anchor = audit_anchor.write_anchor(session, path)
+    typer.echo(f"{anchor.events} events, head {anchor.head}")
+    typer.echo(f"appended to {path}")
 
 
 @app.command()

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = 1024 * 1024
     # /docs, /redoc and /openapi.json; unset means on, except in production.
     api_docs: bool | None = None
+    # Where `audit anchor` and the daily job append the journal's head; default
+    # <data_dir>/audit-anchors.jsonl. In production: another disk or host.
+    audit_anchor_file: Path | None = None
 
     twilio_auth_token: SecretStr | None = None
     twilio_account_sid: str = ""
@@ -89,6 +92,10 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        return self.audit_anchor_file or self.data_dir / "audit-anchors.jsonl"
 
     @property
     def secret(self) -> bytes:

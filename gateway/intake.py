@@ -350,9 +350,13 @@ def _settle_duplicate(
         newcomer.status = ContributionStatus.DUPLICATE
         newcomer.status_reason = f"participant already took part (contribution {earlier.id})"
     elif rule == OnDuplicate.LAST_WINS:
-        earlier.status = ContributionStatus.SUPERSEDED
-        earlier.status_reason = f"replaced by contribution {newcomer.id}"
         held.contribution_id = newcomer.id
+        change_status(
+            session,
+            earlier,
+            ContributionStatus.SUPERSEDED,
+            f"replaced by contribution {newcomer.id}",
+        )
     else:
         newcomer.status = ContributionStatus.REVIEW
         newcomer.status_reason = f"possible duplicate of contribution {earlier.id}"
@@ -396,19 +400,37 @@ def _evidence_id(session: Session, ref: EvidenceRef, retain_until: datetime) -> 
     return known.id
 
 
+def change_status(
+    session: Session,
+    contribution: Contribution,
+    status: ContributionStatus,
+    reason: str,
+    actor: str = "system",
+) -> None:
+    """Change a recorded contribution's status and journal it; no status changes otherwise."""
+    previous = contribution.status
+    contribution.status = status
+    contribution.status_reason = reason
+    audit.journal_contribution(
+        session,
+        contribution,
+        "contribution.status_changed",
+        {"from": previous, "reason": reason},
+        actor=actor,
+    )
+
+
 def _audit(
     session: Session, consultation: Consultation, contribution: Contribution, intake: Intake
 ) -> None:
-    audit.append(
+    audit.journal_contribution(
         session,
+        contribution,
         "contribution.recorded",
-        "contribution",
-        contribution.id,
         {
             "consultation": consultation.code,
             "channel": contribution.channel,
             "external_id": contribution.external_id,
-            "status": contribution.status,
             "answers": len(intake.answers),
             "assisted": intake.assisted_by is not None,
             "definition_hash": contribution.definition_hash,

@@ -42,7 +42,7 @@ def test_sms_opt_outs_move_to_the_shared_list(runtime: Runtime) -> None:
     with runtime.engine.begin() as connection:
         connection.execute(text("DROP TABLE contact_opt_out"))
         connection.execute(
-            text("UPDATE alembic_version SET version_num = :before"), {"before": _before("0007")}
+            text("UPDATE alembic_version SET version_num = :before"), {"before": _before("0006")}
         )
         connection.execute(
             text(
