@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,13 @@ from sqlalchemy import text
 
 from gateway import models  # noqa: F401  (every table, for truncation)
 from gateway.channels import build_runtime
+from gateway.clock import set_clock
 from gateway.config import Settings
 from gateway.runtime import Runtime
 from gateway.store.base import Base
 from gateway.store.migrate import upgrade
 from gateway.store.session import make_engine
+from tests.helpers import DURING
 
 os.environ.setdefault("PORTEVOIX_ENVIRONMENT", "test")
 os.environ.setdefault("PORTEVOIX_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
@@ -114,3 +117,24 @@ def sqlite_runtime(tmp_path: Path, sqlite_url: str) -> Iterator[Runtime]:
     rt = build_runtime(make_settings(tmp_path, sqlite_url), dispatch=False)
     yield rt
     rt.close()
+
+
+class Clock:
+    """A pinned clock that a test moves on by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """The service's one clock, pinned inside the example consultations' dates."""
+    pinned = Clock(DURING)
+    with set_clock(pinned):
+        yield pinned

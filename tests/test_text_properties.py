@@ -25,10 +25,9 @@ from gateway.consultations.loader import DefinitionError, definition_from_yaml, 
 from gateway.dialogue.reading import read_answer
 from gateway.online.tokens import create_token
 from gateway.runtime import Runtime
-from gateway.sms import service
 from gateway.store.models import Answer, Contribution
 from gateway.text import UnsafeText, check_text, clean_text
-from tests.helpers import BUDGET, DURING, PARC, load_examples, make_intake, make_participant, record
+from tests.helpers import BUDGET, PARC, load_examples, make_intake, make_participant, record
 from tests.sms.conftest import Clock, make_sms_runtime
 from tests.sms.twilio import INBOUND, PUBLIC_URL, STATUS, TOKEN, new_sid, recorded
 
@@ -199,10 +198,7 @@ def test_the_api_never_fails_on_text(
 
 
 @pytest.fixture
-def sms(
-    tmp_path: Any, db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[TestClient, Runtime]]:
-    monkeypatch.setattr(service, "utcnow", Clock(DURING))  # inside the consultations' dates
+def sms(tmp_path: Any, db_url: str, clock: Clock) -> Iterator[tuple[TestClient, Runtime]]:
     runtime = make_sms_runtime(tmp_path, db_url)
     _seed(runtime)
     with TestClient(create_app(runtime=runtime)) as client:

@@ -37,7 +37,7 @@ from gateway.sms import keywords, messages
 from gateway.sms import repository as sms
 from gateway.sms.conversation import Engine, Outcome, forget
 from gateway.sms.models import ConversationStatus, SmsConversation
-from gateway.store import base
+from gateway.store.base import utcnow
 from gateway.store.models import Channel, ContributionStatus
 from gateway.text import clean_text
 
@@ -65,11 +65,6 @@ class Reply:
     messages: list[str]
     outcome: str
     replayed: bool = False
-
-
-def utcnow() -> datetime:
-    """The service's clock; tests pin it inside a consultation's dates."""
-    return base.utcnow()
 
 
 def handle_inbound(session: Session, runtime: Runtime, message: InboundSms) -> Reply:

@@ -11,6 +11,7 @@ from gateway.adapter import cli_runtime
 from gateway.staff import repository as staff
 from gateway.staff import service
 from gateway.staff.models import StaffRole
+from gateway.store.base import utcnow
 from gateway.store.session import transaction
 
 app = typer.Typer(help="Staff accounts: admin, agent, médiateur, observer.", no_args_is_help=True)
@@ -57,7 +58,7 @@ def list_accounts(ctx: typer.Context) -> None:
         accounts = staff.list_accounts(session)
     if not accounts:
         typer.echo("no staff account yet: portevoix users create-admin LOGIN")
-    now = service.utcnow()
+    now = utcnow()
     for account in accounts:
         locked = " locked" if service.remaining(account.locked_until, now) else ""
         pin = " PIN" if account.pin_hash else ""

@@ -31,6 +31,7 @@ from gateway.staff.deps import (
 )
 from gateway.staff.hashing import WeakSecret
 from gateway.staff.models import StaffRole, StaffSession
+from gateway.store.base import utcnow
 from gateway.web.pages import render, secure_cookies
 
 router = APIRouter(prefix="/staff", tags=["staff"])
@@ -122,7 +123,7 @@ def pin_page(request: Request, session: SessionDep, staff: PinPage) -> HTMLRespo
 @router.post("/pin", include_in_schema=False)
 def set_pin(request: Request, session: SessionDep, form: PinForm) -> HTMLResponse:
     account = form.staff.account
-    if not service.confirm_password(session, account, form.text("password"), service.utcnow()):
+    if not service.confirm_password(session, account, form.text("password"), utcnow()):
         session.commit()
         return _pin_refused(request, form.staff, N_("The password is wrong."))
     if form.text("pin") != form.text("pin_again"):

@@ -26,6 +26,7 @@ from gateway.staff import hashing
 from gateway.staff import repository as staff
 from gateway.staff.models import StaffAccount, StaffRole, StaffSession
 from gateway.store import base
+from gateway.store.base import utcnow
 
 SIGN_IN_ATTEMPTS = 10
 SIGN_IN_LOCK = timedelta(minutes=15)
@@ -35,11 +36,6 @@ PIN_ROLES = (StaffRole.MEDIATEUR, StaffRole.ADMIN)
 # A session's last use is written at most this often, not on every page.
 TOUCH_EVERY = timedelta(minutes=1)
 LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-
-
-def utcnow() -> datetime:
-    """The clock of staff sessions and locks; tests pin it."""
-    return base.utcnow()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from gateway.intake import ParticipantRef
 from gateway.online.tokens import Scope, create_token
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
-from gateway.sms import service
 from gateway.store.models import (
     AuditEvent,
     Channel,
@@ -27,7 +26,7 @@ from gateway.store.models import (
     Participant,
     Participation,
 )
-from tests.helpers import DURING, make_intake, record
+from tests.helpers import make_intake, record
 from tests.sms.conftest import SECRET, Clock, make_sms_runtime
 from tests.sms.twilio import Phone
 
@@ -38,8 +37,7 @@ PARC_ANSWERS = {"frequentation": "no", "priorite": "jeux", "satisfaction": 5}
 
 
 @pytest.fixture
-def sms_runtime(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
-    monkeypatch.setattr(service, "utcnow", Clock(DURING))
+def sms_runtime(tmp_path: Path, db_url: str, clock: Clock) -> Iterator[Runtime]:
     runtime = make_sms_runtime(tmp_path, db_url)
     yield runtime
     runtime.close()

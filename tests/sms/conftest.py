@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,29 +12,11 @@ from gateway.app import create_app
 from gateway.channels import build_runtime
 from gateway.config import Settings
 from gateway.runtime import Runtime
-from gateway.sms import service
-from tests.helpers import DURING, load_examples
+from tests.conftest import Clock
+from tests.helpers import load_examples
 from tests.sms.twilio import PUBLIC_URL, TOKEN, Phone
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    pinned = Clock(DURING)
-    monkeypatch.setattr(service, "utcnow", pinned)
-    return pinned
 
 
 def make_sms_runtime(tmp_path: Path, db_url: str, **overrides: object) -> Runtime:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from gateway import contacts
 from gateway.app import create_app
+from gateway.clock import set_clock
 from gateway.identity import participant_key
 from gateway.runtime import Runtime
 from gateway.sms import tasks
@@ -183,8 +184,8 @@ def test_purge_forgets_numbers_of_idle_conversations(
         # Replies go back in the webhook's answer: the raw number is never needed, never kept.
         assert conversation.reply_to is None
         assert conversation.answers and conversation.transcript
-    monkeypatch.setattr(tasks, "utcnow", lambda: clock.now + timedelta(hours=2))
-    tasks.purge_numbers(runtime_out)
+    with set_clock(lambda: clock.now + timedelta(hours=2)):
+        tasks.purge_numbers(runtime_out)
     with runtime_out.sessions() as session:
         conversation = session.scalars(select(SmsConversation)).one()
         assert (conversation.status, conversation.answers, conversation.transcript) == (
@@ -200,8 +201,8 @@ def test_purge_trims_the_inbound_log(
     client_out: TestClient, runtime_out: Runtime, monkeypatch: pytest.MonkeyPatch, clock: Clock
 ) -> None:
     Phone(client_out).text("PARC")
-    monkeypatch.setattr(tasks, "utcnow", lambda: clock.now + timedelta(days=31))
-    tasks.purge_numbers(runtime_out)
+    with set_clock(lambda: clock.now + timedelta(days=31)):
+        tasks.purge_numbers(runtime_out)
     with runtime_out.sessions() as session:
         assert session.scalars(select(SmsInbound)).all() == []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -12,23 +12,14 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.clock import set_clock
 from gateway.runtime import Runtime
 from gateway.staff import hashing, service
 from gateway.staff.models import StaffAccount, StaffRole
+from tests.conftest import Clock
 
 PASSWORD = "correct horse battery staple"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture(autouse=True)
@@ -40,10 +31,11 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock() -> Iterator[Clock]:
+    """The one clock, pinned at the real now: sessions and locks are about elapsed time."""
     pinned = Clock(datetime.now(UTC))
-    monkeypatch.setattr(service, "utcnow", pinned)
-    return pinned
+    with set_clock(pinned):
+        yield pinned
 
 
 @pytest.fixture
