@@ -254,7 +254,6 @@ def forget(row: SmsConversation) -> None:
     row.attempts = 0
     row.answers = {}
     row.transcript = []
-    row.reply_to = None
 
 
 MEDIA_ONLY = N_("I can only read text. Please write your answer.")

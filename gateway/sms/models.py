@@ -40,9 +40,6 @@ class SmsConversation(TimestampMixin, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     transcript: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    # Never written: replies go back in the webhook's answer. Rows from older versions may
-    # still hold a number, which `forget` and the purge clear; dropping it needs a migration.
-    reply_to: Mapped[str | None] = mapped_column(String(32))
     last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 

@@ -100,7 +100,6 @@ def purge_idle_numbers(session: Session, idle_before: datetime) -> int:
         )
         .values(
             status=ConversationStatus.EXPIRED,
-            reply_to=None,
             token=None,
             answers={},
             transcript=[],
