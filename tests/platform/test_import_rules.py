@@ -8,7 +8,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CHANNELS = {"sms", "ivr", "kiosk", "paper_ocr", "online"}
 # Only the contributions core creates or rewrites contributions and answers.
-WRITERS = {"gateway.intake", "gateway.audit"}
+WRITERS = {
+    "gateway.contributions.door",
+    "gateway.contributions.decisions",
+    "gateway.contributions.repository",
+    "gateway.audit",
+}
 WRITE_CALLS = {"insert", "update", "delete", "insert_or_ignore", "insert_or_ignore_row"}
 
 

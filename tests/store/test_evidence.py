@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from gateway.contributions.intake import DoorPolicy, EvidenceRef
 from gateway.errors import NotFound
 from gateway.evidence import EvidenceStore, EvidenceTooLarge
-from gateway.intake import DoorPolicy, EvidenceRef
 from gateway.retention import purge_expired_evidence
 from gateway.runtime import Runtime
 from gateway.store.models import ContributionEvidence, Evidence
@@ -45,7 +45,7 @@ def test_evidence_linked_once_and_purged_after_retention(runtime: Runtime) -> No
     load_examples(runtime)
     blob = runtime.evidence.put(b"raw sms body", "text/plain")
     ref = EvidenceRef(blob.sha256, blob.media_type, blob.size, role="sms")
-    expired = DoorPolicy(evidence_retention=timedelta(seconds=-1))
+    expired = DoorPolicy(evidence_retention=timedelta(seconds=-1), evidence=runtime.evidence)
     record(runtime, make_intake(evidence=[ref]), expired)
     record(runtime, make_intake(evidence=[ref]), expired)
     with runtime.sessions() as session:
@@ -62,10 +62,18 @@ def test_same_bytes_after_purge_are_kept_again(runtime: Runtime) -> None:
     load_examples(runtime)
     blob = runtime.evidence.put(b"scan", "image/png")
     ref = EvidenceRef(blob.sha256, blob.media_type, blob.size, role="scan")
-    record(runtime, make_intake(evidence=[ref]), DoorPolicy(evidence_retention=timedelta(0)))
+    record(
+        runtime,
+        make_intake(evidence=[ref]),
+        DoorPolicy(evidence_retention=timedelta(0), evidence=runtime.evidence),
+    )
     purge_expired_evidence(runtime)
     runtime.evidence.put(b"scan", "image/png")
-    record(runtime, make_intake(evidence=[ref]), DoorPolicy(evidence_retention=timedelta(days=1)))
+    record(
+        runtime,
+        make_intake(evidence=[ref]),
+        DoorPolicy(evidence_retention=timedelta(days=1), evidence=runtime.evidence),
+    )
     purge_expired_evidence(runtime)
     with runtime.sessions() as session:
         assert session.scalars(select(Evidence)).one().purged_at is None
