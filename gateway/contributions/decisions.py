@@ -220,7 +220,9 @@ def decide_status(
 def _require_countable(session: Session, contribution: Contribution) -> None:
     pending = contributions.answers_in_review(session, contribution.id)
     if pending:
-        raise DecisionRefused(f"contribution {contribution.id} has {pending} answers to review")
+        raise DecisionRefused(
+            f"contribution {contribution.id} still has answers to review ({pending})"
+        )
     if _one_per_person(session, contribution):
         _hold_participation(session, contribution, yielding=None)
 
