@@ -89,9 +89,11 @@ def _find_existing(session: Session, intake: Intake) -> Contribution | None:
 def _drop_unused_evidence(session: Session, intake: Intake, policy: DoorPolicy) -> None:
     """Delete the blobs of an intake not recorded: without an evidence row, retention never would.
 
-    Nothing of this intake is linked, so whether the caller then commits or rolls
-    back, no row this transaction leaves needs these blobs; a blob some evidence row
-    needs (another contribution's, or a row still being written) is kept.
+    Nothing of this intake was linked, so the caller's commit or rollback cannot make
+    these blobs needed. A blob an evidence row holds is kept: another contribution's,
+    one another transaction is still linking (the claim waits for it), or one this
+    transaction linked for an earlier intake, even if the caller then rolls back: a
+    stray file is better than a missing one.
     """
     for ref in intake.evidence:
         if policy.evidence and contributions.blob_unused(session, ref):
