@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway import models  # noqa: F401
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
+from gateway.contributions.door import record_intake
+from gateway.contributions.intake import DoorPolicy, Intake, ParticipantRef
 from gateway.identity import participant_key
-from gateway.intake import DoorPolicy, Intake, ParticipantRef, record_intake
 from gateway.store.base import utcnow
 from gateway.store.migrate import upgrade
 from gateway.store.models import Answer, AuditEvent, Contribution, Participant, Participation

@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from gateway.intake import DoorPolicy
+from gateway.contributions.intake import DoorPolicy
 from gateway.runtime import Runtime
 
 
@@ -28,4 +28,5 @@ def door_policy(runtime: Runtime) -> DoorPolicy:
     return DoorPolicy(
         review_confidence_threshold=settings.review_confidence_threshold,
         evidence_retention=timedelta(days=settings.evidence_retention_days),
+        evidence=runtime.evidence,
     )

@@ -1,14 +1,19 @@
-"""Content-addressed blob store for raw inputs (SMS bodies, audio, scans)."""
+"""Content-addressed blob store for raw inputs (SMS bodies, audio, scans), bytes or streams."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 from gateway.errors import NotFound, PortevoixError
+
+# Scans and recordings are copied this much at a time, never held whole in memory.
+CHUNK_BYTES = 1024 * 1024
 
 
 class EvidenceTooLarge(PortevoixError):
@@ -20,6 +25,12 @@ class StoredBlob:
     sha256: str
     size: int
     media_type: str
+
+
+class Readable(Protocol):
+    """A binary stream to copy from: a file, an upload, a socket's reader."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class EvidenceStore:
@@ -34,17 +45,57 @@ class EvidenceStore:
             raise EvidenceTooLarge(
                 f"evidence of {len(data)} bytes is over the limit of {self.max_bytes} bytes"
             )
-        digest = hashlib.sha256(data).hexdigest()
-        path = self.path(digest)
-        if not path.exists():
-            self._write_atomically(path, data)
-        return StoredBlob(sha256=digest, size=len(data), media_type=media_type)
+        return self.put_stream(io.BytesIO(data), media_type)
 
-    def read(self, sha256: str) -> bytes:
+    def put_file(self, path: Path, media_type: str) -> StoredBlob:
+        with path.open("rb") as source:
+            return self.put_stream(source, media_type)
+
+    def put_stream(self, source: Readable, media_type: str) -> StoredBlob:
+        """Copy a stream in chunks, hashing as it goes; over the limit, nothing is kept."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        # In the root, so the rename below stays on one file system and is atomic:
+        # a crash mid-write never leaves a truncated file under a valid name.
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         try:
-            return self.path(sha256).read_bytes()
+            with os.fdopen(fd, "wb") as handle:
+                digest, size = self._copy(source, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            self._settle(Path(tmp), self.path(digest))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return StoredBlob(sha256=digest, size=size, media_type=media_type)
+
+    def _copy(self, source: Readable, target: BinaryIO) -> tuple[str, int]:
+        hasher, size = hashlib.sha256(), 0
+        while chunk := source.read(CHUNK_BYTES):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise EvidenceTooLarge(f"evidence is over the limit of {self.max_bytes} bytes")
+            hasher.update(chunk)
+            target.write(chunk)
+        return hasher.hexdigest(), size
+
+    @staticmethod
+    def _settle(tmp: Path, path: Path) -> None:
+        if path.exists():
+            tmp.unlink()  # the same bytes are there already
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, path)
+
+    def open(self, sha256: str) -> BinaryIO:
+        """Read a blob back as a stream; the caller closes it."""
+        try:
+            return self.path(sha256).open("rb")
         except FileNotFoundError:
             raise NotFound(f"no evidence {sha256}") from None
+
+    def read(self, sha256: str) -> bytes:
+        with self.open(sha256) as blob:
+            return blob.read()
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
@@ -53,17 +104,3 @@ class EvidenceStore:
         if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
             raise NotFound(f"not an evidence id: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256
-
-    def _write_atomically(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A crash mid-write must never leave a truncated file under a valid name.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise

@@ -9,8 +9,9 @@ from typing import Any
 
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
+from gateway.contributions.door import record_intake
+from gateway.contributions.intake import AnswerIn, DoorPolicy, Intake, IntakeResult, ParticipantRef
 from gateway.identity import participant_key
-from gateway.intake import AnswerIn, DoorPolicy, Intake, IntakeResult, ParticipantRef, record_intake
 from gateway.runtime import Runtime
 from gateway.store.models import AnswerSource, Channel
 
@@ -59,4 +60,4 @@ def make_intake(
 
 def record(runtime: Runtime, intake: Intake, policy: DoorPolicy | None = None) -> IntakeResult:
     with runtime.sessions() as session, session.begin():
-        return record_intake(session, intake, policy or DoorPolicy())
+        return record_intake(session, intake, policy or DoorPolicy(evidence=runtime.evidence))

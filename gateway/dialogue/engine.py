@@ -19,9 +19,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from gateway.consultations.schema import Definition, OnDuplicate, OnUnclear, Question
+from gateway.contributions.intake import AnswerIn
 from gateway.dialogue.reading import Reading, read_answer
 from gateway.i18n import DEFAULT_LANGUAGE
-from gateway.intake import AnswerIn
 from gateway.store.models import AnswerSource
 
 # An unclear answer is asked again with a hint at most this many times; then the

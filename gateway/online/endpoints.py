@@ -10,11 +10,11 @@ from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from gateway.consultations import repository as consultations
+from gateway.contributions.intake import IntakeConflict, IntakeRejected
 from gateway.deps import door_policy, get_runtime, get_session
 from gateway.errors import NotFound
 from gateway.http import error_responses
 from gateway.identity import InvalidIdentity
-from gateway.intake import IntakeConflict, IntakeRejected
 from gateway.online.schemas import ContributionIn, ContributionOut
 from gateway.online.service import IdentityRefused, IdentityRequired, record_contribution
 from gateway.online.tokens import ApiClient, find_client

@@ -16,17 +16,17 @@ from sqlalchemy.orm import Session
 from gateway import audit
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition, IdentityKey, Policy
-from gateway.errors import PortevoixError
-from gateway.identity import normal_identity, participant_key
-from gateway.intake import (
+from gateway.contributions.door import record_intake
+from gateway.contributions.intake import (
     AnswerIn,
     DoorPolicy,
     Intake,
     IntakeResult,
     ParticipantRef,
     fingerprint,
-    record_intake,
 )
+from gateway.errors import PortevoixError
+from gateway.identity import normal_identity, participant_key
 from gateway.online.schemas import ContributionIn, ParticipantIn
 from gateway.online.tokens import ApiClient, Scope
 from gateway.store.models import AnswerSource, Channel

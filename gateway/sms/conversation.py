@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Protocol, assert_never
 
 from gateway.consultations.schema import Definition, QuestionType
+from gateway.contributions.intake import AnswerIn
 from gateway.dialogue.engine import (
     AlreadyTookPart,
     AnswerNeeded,
@@ -40,7 +41,6 @@ from gateway.dialogue.engine import (
 )
 from gateway.dialogue.reading import fold
 from gateway.i18n import N_, t
-from gateway.intake import AnswerIn
 from gateway.sms import keywords, messages
 from gateway.sms.models import ConversationStatus, SmsConversation
 from gateway.store.base import as_utc

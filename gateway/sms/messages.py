@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from gateway.consultations.schema import CHOICE_TYPES, Definition, Kind, Option, Question
+from gateway.contributions.intake import AnswerIn
 from gateway.dialogue.reading import Problem, Reading
 from gateway.i18n import N_, t
-from gateway.intake import AnswerIn
 from gateway.sms.segments import transliterate
 
 PARIS_DATE = "%d/%m/%Y"

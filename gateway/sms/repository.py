@@ -18,7 +18,6 @@ from gateway.sms.models import (
     SmsStatusEvent,
 )
 from gateway.store.base import utcnow
-from gateway.store.models import Evidence
 from gateway.store.session import insert_or_ignore, insert_or_ignore_row
 
 
@@ -83,11 +82,6 @@ def language_of(session: Session, phone_hash: str) -> str | None:
     return session.scalar(
         select(SmsConversation.language).where(SmsConversation.phone_hash == phone_hash)
     )
-
-
-def evidence_recorded(session: Session, sha256: str) -> bool:
-    found = session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256))
-    return found is not None
 
 
 def purge_idle_numbers(session: Session, idle_before: datetime) -> int:

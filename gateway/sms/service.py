@@ -19,19 +19,19 @@ from sqlalchemy.orm import Session
 from gateway import contacts
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition, IdentityKey, Policy
-from gateway.deps import door_policy
-from gateway.errors import NotFound
-from gateway.i18n import N_, t
-from gateway.identity import InvalidPhoneNumber, normal_identity, participant_key
-from gateway.intake import (
+from gateway.contributions.door import record_intake
+from gateway.contributions.intake import (
     AnswerIn,
     EvidenceRef,
     Intake,
     IntakeRejected,
     IntakeResult,
     ParticipantRef,
-    record_intake,
 )
+from gateway.deps import door_policy
+from gateway.errors import NotFound
+from gateway.i18n import N_, t
+from gateway.identity import InvalidPhoneNumber, normal_identity, participant_key
 from gateway.runtime import Runtime
 from gateway.sms import keywords, messages
 from gateway.sms import repository as sms
@@ -194,7 +194,6 @@ def _finish(
         result = record_intake(session, intake, door_policy(runtime))
     except (IntakeRejected, NotFound) as error:
         log.warning("SMS conversation for %s not recorded: %s", code, error)
-        _drop_unlinked_evidence(session, runtime, intake)
         engine.reset()
         return _not_saved(definition, code, language, now)
     engine.reset()
@@ -202,13 +201,6 @@ def _finish(
     # A resident sees what was counted, so a misread vote can be noticed and reported.
     counted = summary is not None and result.status != ContributionStatus.DUPLICATE
     return f"{summary}\n{receipt}" if counted else receipt
-
-
-def _drop_unlinked_evidence(session: Session, runtime: Runtime, intake: Intake) -> None:
-    """Delete the blobs of a refused intake: without an Evidence row, retention never would."""
-    for evidence in intake.evidence:
-        if not sms.evidence_recorded(session, evidence.sha256):
-            runtime.evidence.delete(evidence.sha256)
 
 
 def _not_saved(definition: Definition | None, code: str, language: str, now: datetime) -> str:

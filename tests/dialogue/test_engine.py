@@ -15,6 +15,7 @@ import pytest
 
 from gateway.consultations.loader import load_definition
 from gateway.consultations.schema import Definition
+from gateway.contributions.intake import AnswerIn
 from gateway.dialogue.engine import (
     MAX_RETRIES,
     AnswerNeeded,
@@ -31,7 +32,6 @@ from gateway.dialogue.engine import (
     PassedToReview,
     Welcome,
 )
-from gateway.intake import AnswerIn
 from gateway.store.models import AnswerSource
 from tests.helpers import BUDGET, PARC
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from gateway import audit
 from gateway.app import create_app
+from gateway.contributions.intake import ParticipantRef
 from gateway.identity import participant_key
-from gateway.intake import ParticipantRef
 from gateway.online.tokens import Scope, create_token
 from gateway.results.tally import tally
 from gateway.runtime import Runtime

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from gateway.app import create_app
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition
+from gateway.contributions.intake import ParticipantRef
 from gateway.identity import participant_key
-from gateway.intake import ParticipantRef
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
 from gateway.sms.check import consultation_messages, costly_messages

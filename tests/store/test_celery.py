@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gateway.channels import build_runtime
-from gateway.intake import DoorPolicy, EvidenceRef
+from gateway.contributions.intake import DoorPolicy, EvidenceRef
 from gateway.jobs import enqueue
 from gateway.runtime import Runtime
 from gateway.store.models import Job
@@ -85,7 +85,11 @@ def test_celery_worker_runs_a_job(celery_runtime: Runtime, tmp_path: Path) -> No
     load_examples(runtime)
     blob = runtime.evidence.put(b"scan to purge", "image/png")
     ref = EvidenceRef(blob.sha256, blob.media_type, blob.size, role="scan")
-    record(runtime, make_intake(evidence=[ref]), DoorPolicy(evidence_retention=timedelta(0)))
+    record(
+        runtime,
+        make_intake(evidence=[ref]),
+        DoorPolicy(evidence_retention=timedelta(0), evidence=runtime.evidence),
+    )
     with runtime.sessions() as session, session.begin():
         job_id = enqueue(session, "evidence.purge_expired").id
     row = _wait_for_job(runtime, job_id, tmp_path / "worker.log")

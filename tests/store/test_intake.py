@@ -14,14 +14,9 @@ from sqlalchemy.exc import DBAPIError
 from gateway import audit
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import parse_definition
+from gateway.contributions.door import RECEIPT_ALPHABET
+from gateway.contributions.intake import Intake, IntakeConflict, IntakeRejected, fingerprint
 from gateway.errors import NotFound
-from gateway.intake import (
-    RECEIPT_ALPHABET,
-    Intake,
-    IntakeConflict,
-    IntakeRejected,
-    fingerprint,
-)
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
 from gateway.store.models import (

@@ -1,46 +1,45 @@
-"""Intake: what every channel hands over, and the one door into the store.
+"""The one door into the store: `record_intake`.
 
-`record_intake` is the only code that writes contributions. It validates the
-answers against the consultation definition, applies the identity policy, is
-idempotent on (channel, external_id), routes uncertain answers to review and
-writes contribution, answers, evidence references and an audit event in the
-caller's transaction. A channel that can be sent a different body under an id it
-already used (the online API) passes a fingerprint, so that the door refuses the
-new body instead of replaying the old receipt.
+With the decisions of `gateway.contributions.decisions`, the only code that writes
+contributions and answers. It validates the answers against the consultation
+definition, applies the identity policy, is idempotent on (channel, external_id),
+routes uncertain answers to review and writes contribution, answers, evidence
+references and an audit event in the caller's transaction. The blobs of an intake
+it does not record (refused, or a replay) are deleted unless stored evidence needs
+them, so no channel has to.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from operator import attrgetter
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gateway import audit
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition, OnDuplicate, Policy
-from gateway.errors import PortevoixError
-from gateway.store.base import as_utc, utcnow
+from gateway.contributions import repository as contributions
+from gateway.contributions.decisions import ANSWERS_TO_REVIEW, change_status
+from gateway.contributions.intake import (
+    AnswerIn,
+    DoorPolicy,
+    Intake,
+    IntakeConflict,
+    IntakeRejected,
+    IntakeResult,
+    ParticipantRef,
+)
+from gateway.errors import NotFound
+from gateway.store.base import utcnow
 from gateway.store.models import (
-    Answer,
-    AnswerSource,
     AnswerStatus,
-    Channel,
     Consultation,
     Contribution,
-    ContributionEvidence,
     ContributionStatus,
-    Evidence,
-    Participant,
     Participation,
 )
-from gateway.store.session import insert_or_ignore, insert_or_ignore_row
 from gateway.validation import AnswerCheck, check_answer
 
 # Read aloud or typed by a resident: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
@@ -48,82 +47,21 @@ RECEIPT_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
 RECEIPT_LENGTH = 8
 
 
-@dataclass(frozen=True)
-class AnswerIn:
-    question_id: str
-    value: Any
-    raw: str | None = None
-    source: AnswerSource = AnswerSource.TYPED
-    confidence: float = 1.0
-
-
-@dataclass(frozen=True)
-class ParticipantRef:
-    """A participant as a channel knows them: the kind of key and its keyed hash."""
-
-    kind: str
-    key_hash: str
-
-
-@dataclass(frozen=True)
-class EvidenceRef:
-    sha256: str
-    media_type: str
-    size: int
-    role: str
-    question_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Intake:
-    consultation_code: str
-    channel: Channel
-    external_id: str
-    answers: list[AnswerIn]
-    participant: ParticipantRef | None = None
-    evidence: list[EvidenceRef] = field(default_factory=list)
-    assisted_by: str | None = None
-    language: str = "fr"
-    received_at: datetime | None = None
-    # What the intake says, hashed; see `fingerprint`. None: the id alone decides.
-    fingerprint: str | None = None
-
-
-@dataclass(frozen=True)
-class IntakeResult:
-    contribution_id: int
-    receipt_code: str
-    status: ContributionStatus
-    replayed: bool = False
-    reason: str | None = None
-
-    @property
-    def counted(self) -> bool:
-        return self.status == ContributionStatus.COUNTED
-
-
-class IntakeRejected(PortevoixError):
-    """Nothing was stored; `problems` says why, one line per answer."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
-class IntakeConflict(PortevoixError):
-    """Nothing was stored: the (channel, external_id) already holds another intake."""
-
-
-@dataclass(frozen=True)
-class DoorPolicy:
-    """Operator settings the door needs; the definition may tighten them."""
-
-    review_confidence_threshold: float = 0.8
-    evidence_retention: timedelta = timedelta(days=180)
-
-
 def record_intake(session: Session, intake: Intake, policy: DoorPolicy) -> IntakeResult:
     """Record an intake once; the same (channel, external_id) returns the same result."""
+    if intake.evidence and policy.evidence is None:
+        raise ValueError("an intake with evidence needs the evidence store in its DoorPolicy")
+    try:
+        result = _record(session, intake, policy)
+    except (IntakeRejected, IntakeConflict, NotFound):
+        _drop_unused_evidence(session, intake, policy)
+        raise
+    if result.replayed:
+        _drop_unused_evidence(session, intake, policy)
+    return result
+
+
+def _record(session: Session, intake: Intake, policy: DoorPolicy) -> IntakeResult:
     existing = _find_existing(session, intake)
     if existing is not None:
         return _replay(session, existing, intake)
@@ -139,35 +77,27 @@ def record_intake(session: Session, intake: Intake, policy: DoorPolicy) -> Intak
         return _replay(session, replay, intake)
     if participant_id is not None and definition.identity.policy == Policy.ONE_PER_PERSON:
         _apply_identity_policy(session, definition, contribution, intake, participant_id)
-    _link_evidence(session, contribution, intake.evidence, policy)
+    _link_evidence(session, contribution, intake, policy)
     _audit(session, consultation, contribution, intake)
     return _result(contribution, replayed=False)
 
 
 def _find_existing(session: Session, intake: Intake) -> Contribution | None:
-    return session.scalar(
-        select(Contribution).where(
-            Contribution.channel == intake.channel.value,
-            Contribution.external_id == intake.external_id,
-        )
-    )
+    return contributions.find_by_external_id(session, intake.channel.value, intake.external_id)
 
 
-def fingerprint(intake: Intake) -> str:
-    """Hash what an intake says (consultation, participant, language, answers)."""
-    participant = intake.participant
-    content = {
-        "consultation": intake.consultation_code,
-        "participant": [participant.kind, participant.key_hash] if participant else None,
-        "language": intake.language,
-        "answers": [[a.question_id, a.value] for a in sorted(intake.answers, key=_question)],
-    }
-    # ASCII escapes keep any string encodable, lone surrogates included.
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def _drop_unused_evidence(session: Session, intake: Intake, policy: DoorPolicy) -> None:
+    """Delete the blobs of an intake not recorded: without an evidence row, retention never would.
 
-
-_question = attrgetter("question_id")
+    Nothing of this intake was linked, so the caller's commit or rollback cannot make
+    these blobs needed. A blob an evidence row holds is kept: another contribution's,
+    one another transaction is still linking (the claim waits for it), or one this
+    transaction linked for an earlier intake, even if the caller then rolls back: a
+    stray file is better than a missing one.
+    """
+    for ref in intake.evidence:
+        if policy.evidence and contributions.blob_unused(session, ref):
+            policy.evidence.delete(ref.sha256)
 
 
 def _replay(session: Session, existing: Contribution, intake: Intake) -> IntakeResult:
@@ -238,15 +168,7 @@ def _repeated(answers: list[AnswerIn]) -> list[str]:
 
 
 def _participant_id(session: Session, ref: ParticipantRef | None) -> int | None:
-    if ref is None:
-        return None
-    new_id = insert_or_ignore(
-        session, Participant, key_hash=ref.key_hash, kind=ref.kind, created_at=utcnow()
-    )
-    return (
-        new_id
-        or session.scalars(select(Participant.id).where(Participant.key_hash == ref.key_hash)).one()
-    )
+    return None if ref is None else contributions.participant_for(session, ref.key_hash, ref.kind)
 
 
 def _insert_contribution(
@@ -259,16 +181,15 @@ def _insert_contribution(
     """Insert the contribution and its answers; None if the same intake won a race."""
     uncertain = any(c.status == AnswerStatus.REVIEW for _, c in checks)
     for _attempt in range(5):
-        contribution = insert_or_ignore_row(
+        contribution = contributions.insert_contribution(
             session,
-            Contribution,
             consultation_id=consultation.id,
             participant_id=participant_id,
             channel=intake.channel.value,
             external_id=intake.external_id,
             fingerprint=intake.fingerprint,
             status=ContributionStatus.REVIEW if uncertain else ContributionStatus.COUNTED,
-            status_reason="uncertain answers to review" if uncertain else None,
+            status_reason=ANSWERS_TO_REVIEW if uncertain else None,
             receipt_code=new_receipt_code(),
             language=intake.language,
             assisted_by=intake.assisted_by,
@@ -278,10 +199,9 @@ def _insert_contribution(
             updated_at=utcnow(),
         )
         if contribution is not None:
-            if checks:
-                session.execute(
-                    insert(Answer), [_answer_row(contribution.id, a, c) for a, c in checks]
-                )
+            contributions.insert_answers(
+                session, [_answer_row(contribution.id, a, c) for a, c in checks]
+            )
             return contribution
         if _find_existing(session, intake) is not None:
             return None
@@ -321,31 +241,18 @@ def _apply_identity_policy(
         contribution.status_reason = f"identity key {kind!r} is not one this consultation uses"
         session.flush()
         return
-    first = insert_or_ignore(
-        session,
-        Participation,
-        consultation_id=contribution.consultation_id,
-        participant_id=participant_id,
-        contribution_id=contribution.id,
-    )
-    if first is not None:
+    consultation_id = contribution.consultation_id
+    if contributions.claim_participation(session, consultation_id, participant_id, contribution.id):
         return
-    # Locks the row on PostgreSQL; SQLite write transactions are serial already.
-    held = session.scalars(
-        select(Participation)
-        .where(
-            Participation.consultation_id == contribution.consultation_id,
-            Participation.participant_id == participant_id,
-        )
-        .with_for_update()
-    ).one()
+    held = contributions.lock_participation(session, consultation_id, participant_id)
+    assert held is not None, "a participation that refused a claim is gone"
     _settle_duplicate(session, definition.identity.on_duplicate, held, contribution)
 
 
 def _settle_duplicate(
     session: Session, rule: OnDuplicate, held: Participation, newcomer: Contribution
 ) -> None:
-    earlier = session.get_one(Contribution, held.contribution_id)
+    earlier = contributions.contribution(session, held.contribution_id)
     if rule == OnDuplicate.FIRST_WINS:
         newcomer.status = ContributionStatus.DUPLICATE
         newcomer.status_reason = f"participant already took part (contribution {earlier.id})"
@@ -364,60 +271,12 @@ def _settle_duplicate(
 
 
 def _link_evidence(
-    session: Session, contribution: Contribution, refs: list[EvidenceRef], policy: DoorPolicy
+    session: Session, contribution: Contribution, intake: Intake, policy: DoorPolicy
 ) -> None:
-    retain_until = utcnow() + policy.evidence_retention
-    for ref in refs:
-        session.add(
-            ContributionEvidence(
-                contribution_id=contribution.id,
-                evidence_id=_evidence_id(session, ref, retain_until),
-                role=ref.role,
-                question_id=ref.question_id,
-            )
-        )
-    session.flush()
-
-
-def _evidence_id(session: Session, ref: EvidenceRef, retain_until: datetime) -> int:
-    new_id = insert_or_ignore(
-        session,
-        Evidence,
-        sha256=ref.sha256,
-        media_type=ref.media_type,
-        size=ref.size,
-        retain_until=retain_until,
-        created_at=utcnow(),
-    )
-    if new_id is not None:
-        return new_id
-    # The same bytes came again: the blob was written anew, so keep it as long as
-    # the newest contribution needs it.
-    known = session.scalars(select(Evidence).where(Evidence.sha256 == ref.sha256)).one()
-    if known.purged_at is not None or as_utc(known.retain_until) < retain_until:
-        known.retain_until = retain_until
-        known.purged_at = None
-    return known.id
-
-
-def change_status(
-    session: Session,
-    contribution: Contribution,
-    status: ContributionStatus,
-    reason: str,
-    actor: str = "system",
-) -> None:
-    """Change a recorded contribution's status and journal it; no status changes otherwise."""
-    previous = contribution.status
-    contribution.status = status
-    contribution.status_reason = reason
-    audit.journal_contribution(
-        session,
-        contribution,
-        "contribution.status_changed",
-        {"from": previous, "reason": reason},
-        actor=actor,
-    )
+    if intake.evidence:
+        retain_until = utcnow() + policy.evidence_retention
+        contributions.link_evidence(session, contribution.id, intake.evidence, retain_until)
+        session.flush()
 
 
 def _audit(

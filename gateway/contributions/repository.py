@@ -1,0 +1,191 @@
+"""Contributions, answers, participations and evidence rows in the store: all their SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from gateway.contributions.intake import EvidenceRef
+from gateway.store.base import as_utc, utcnow
+from gateway.store.models import (
+    Answer,
+    AnswerStatus,
+    Consultation,
+    Contribution,
+    ContributionEvidence,
+    Evidence,
+    Participant,
+    Participation,
+)
+from gateway.store.session import insert_or_ignore, insert_or_ignore_row
+
+
+def find_by_external_id(session: Session, channel: str, external_id: str) -> Contribution | None:
+    return session.scalar(
+        select(Contribution).where(
+            Contribution.channel == channel, Contribution.external_id == external_id
+        )
+    )
+
+
+def participant_for(session: Session, key_hash: str, kind: str) -> int:
+    """The participant's id, created on first sight."""
+    new_id = insert_or_ignore(
+        session, Participant, key_hash=key_hash, kind=kind, created_at=utcnow()
+    )
+    return (
+        new_id
+        or session.scalars(select(Participant.id).where(Participant.key_hash == key_hash)).one()
+    )
+
+
+def insert_contribution(session: Session, **values: Any) -> Contribution | None:
+    """Insert a contribution; None if its (channel, external_id) or receipt code is taken."""
+    return insert_or_ignore_row(session, Contribution, **values)
+
+
+def insert_answers(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(Answer), rows)
+
+
+def claim_participation(
+    session: Session, consultation_id: int, participant_id: int, contribution_id: int
+) -> bool:
+    """Make the contribution the participant's one; False if another already holds it."""
+    claimed = insert_or_ignore(
+        session,
+        Participation,
+        consultation_id=consultation_id,
+        participant_id=participant_id,
+        contribution_id=contribution_id,
+    )
+    return claimed is not None
+
+
+def lock_participation(
+    session: Session, consultation_id: int, participant_id: int
+) -> Participation | None:
+    """The participant's participation, locked until the transaction ends."""
+    # Locks the row on PostgreSQL; SQLite write transactions are serial already.
+    return session.scalars(
+        select(Participation)
+        .where(
+            Participation.consultation_id == consultation_id,
+            Participation.participant_id == participant_id,
+        )
+        .with_for_update()
+    ).one_or_none()
+
+
+def contribution(session: Session, contribution_id: int) -> Contribution:
+    return session.get_one(Contribution, contribution_id)
+
+
+def lock_contribution(session: Session, contribution_id: int) -> Contribution | None:
+    """A contribution, locked so that two decisions about it are taken one after the other."""
+    return session.scalars(
+        select(Contribution)
+        .where(Contribution.id == contribution_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def lock_answer(session: Session, answer_id: int) -> tuple[Answer, Contribution] | None:
+    """An answer and its contribution, the contribution locked as in `lock_contribution`."""
+    contribution_id = session.scalar(select(Answer.contribution_id).where(Answer.id == answer_id))
+    if contribution_id is None:
+        return None
+    locked = lock_contribution(session, contribution_id)
+    answer = session.get(Answer, answer_id, populate_existing=True)
+    return (answer, locked) if answer is not None and locked is not None else None
+
+
+def consultation_of(session: Session, contribution: Contribution) -> Consultation:
+    return session.get_one(Consultation, contribution.consultation_id)
+
+
+def answers_in_review(session: Session, contribution_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count(Answer.id)).where(
+                Answer.contribution_id == contribution_id, Answer.status == AnswerStatus.REVIEW
+            )
+        )
+        or 0
+    )
+
+
+def valid_answers(session: Session, contribution_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count(Answer.id)).where(
+                Answer.contribution_id == contribution_id, Answer.status == AnswerStatus.VALID
+            )
+        )
+        or 0
+    )
+
+
+def link_evidence(
+    session: Session, contribution_id: int, refs: list[EvidenceRef], retain_until: datetime
+) -> None:
+    """Link a contribution to its evidence, each blob's row kept at least until `retain_until`."""
+    for ref in refs:
+        session.add(
+            ContributionEvidence(
+                contribution_id=contribution_id,
+                evidence_id=_evidence_id(session, ref, retain_until),
+                role=ref.role,
+                question_id=ref.question_id,
+            )
+        )
+
+
+def _evidence_id(session: Session, ref: EvidenceRef, retain_until: datetime) -> int:
+    new_id = insert_or_ignore(
+        session,
+        Evidence,
+        sha256=ref.sha256,
+        media_type=ref.media_type,
+        size=ref.size,
+        retain_until=retain_until,
+        created_at=utcnow(),
+    )
+    if new_id is not None:
+        return new_id
+    # The same bytes came again: the blob was written anew, so keep it as long as
+    # the newest contribution needs it.
+    known = session.scalars(select(Evidence).where(Evidence.sha256 == ref.sha256)).one()
+    if known.purged_at is not None or as_utc(known.retain_until) < retain_until:
+        known.retain_until = retain_until
+        known.purged_at = None
+    return known.id
+
+
+def blob_unused(session: Session, ref: EvidenceRef) -> bool:
+    """Whether no evidence row needs the blob, waiting for any transaction that is adding one.
+
+    The door claims the blob with a row of its own, which on PostgreSQL waits for
+    another transaction inserting the same blob to end; a claim that gets in proves
+    nobody else holds the blob, and is taken back at once.
+    """
+    claim = insert_or_ignore(
+        session,
+        Evidence,
+        sha256=ref.sha256,
+        media_type=ref.media_type,
+        size=ref.size,
+        retain_until=utcnow(),
+        created_at=utcnow(),
+    )
+    if claim is not None:
+        session.execute(delete(Evidence).where(Evidence.id == claim))
+        return True
+    held = select(Evidence.purged_at).where(Evidence.sha256 == ref.sha256).with_for_update()
+    # A row whose blob retention purged needs the file no more than no row at all.
+    return session.scalar(held) is not None
