@@ -11,6 +11,7 @@ from gateway.adapter import ChannelAdapter
 from gateway.config import Settings
 from gateway.errors import PortevoixError
 from gateway.jobs import JobRegistry, JobSpec
+from gateway.ivr.adapter import IVR
 from gateway.online.adapter import ONLINE
 from gateway.runtime import Runtime
 from gateway.runtime import build_runtime as wire_runtime
@@ -21,6 +22,7 @@ from gateway.tasks import CORE_JOBS
 ADAPTERS: dict[Channel, ChannelAdapter] = {
     Channel.ONLINE: ONLINE,
     Channel.SMS: SMS,
+    Channel.IVR: IVR,
 }
 
 
