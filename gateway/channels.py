@@ -10,8 +10,8 @@ from __future__ import annotations
 from gateway.adapter import ChannelAdapter
 from gateway.config import Settings
 from gateway.errors import PortevoixError
-from gateway.jobs import JobRegistry, JobSpec
 from gateway.ivr.adapter import IVR
+from gateway.jobs import JobRegistry, JobSpec
 from gateway.online.adapter import ONLINE
 from gateway.runtime import Runtime
 from gateway.runtime import build_runtime as wire_runtime

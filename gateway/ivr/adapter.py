@@ -30,9 +30,8 @@ class IvrAdapter:
     )
 
     def urls(self, base: str, settings: Settings) -> list[str]:
-        return [
-            f"Phone (Twilio Voice)  {base}/ivr/twilio/voice  (call status: {base}/ivr/twilio/status)"
-        ]
+        status = f"{base}/ivr/twilio/status"
+        return [f"Phone (Twilio Voice)  {base}/ivr/twilio/voice  (call status: {status})"]
 
     def checks(self, runtime: Runtime) -> list[Check]:
         settings = runtime.settings

@@ -7,7 +7,7 @@ built with the twilio package (the status callbacks answer 204).
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy.orm import Session
@@ -34,7 +34,9 @@ _DIGITS = re.compile(r"[0-9*#]{0,16}")
 _NUMBER = re.compile(r"[0-9]{1,6}")
 _STATUS = re.compile(r"[a-z-]{1,16}")
 WEBHOOK_ERRORS = error_responses(400, 403, 413, 503)
-TWIML_REPLY = {200: {"description": "TwiML: what the caller hears", "content": {twiml.MEDIA_TYPE: {}}}}
+TWIML_REPLY: dict[int | str, dict[str, Any]] = {
+    200: {"description": "TwiML: what the caller hears", "content": {twiml.MEDIA_TYPE: {}}}
+}
 
 
 @router.post("/twilio/voice", response_class=Response, responses={**TWIML_REPLY, **WEBHOOK_ERRORS})

@@ -86,7 +86,9 @@ def not_understood(language: str) -> str:
 
 
 def goodbye_unclear(language: str) -> str:
-    return t(language, "We could not understand your choice. Call again whenever you like. Goodbye.")
+    return t(
+        language, "We could not understand your choice. Call again whenever you like. Goodbye."
+    )
 
 
 def introduction(definition: Definition, language: str, replacing: bool, mediator: bool) -> str:
@@ -138,16 +140,18 @@ def how_to_answer(q: Question, language: str, page: int) -> str:
 def _options(q: Question, language: str, page: int) -> str:
     keys = keys_of(q)
     digit_of = {option.key: digit for digit, option in keys.digits.items()}
-    lines = [
-        t(language, "For %(label)s, press %(digit)s.", label=o.label.get(language), digit=digit_of[o.key])
-        for o in keys.pages[min(page, len(keys.pages) - 1)]
-    ]  # fmt: skip
+    page_options = keys.pages[min(page, len(keys.pages) - 1)]
+    lines = [_press(language, o.label.get(language), digit_of[o.key]) for o in page_options]
     if q.type == QuestionType.MULTIPLE_CHOICE:
         lines.insert(0, t(language, "Type the numbers of your choices, %(max)s at most, then wait.",
                           max=q.choice_limit))  # fmt: skip
     if page < len(keys.pages) - 1:
         lines.append(t(language, "For more choices, press %(digit)s.", digit=MORE_KEY))
     return " ".join(lines)
+
+
+def _press(language: str, label: str, digit: str) -> str:
+    return t(language, "For %(label)s, press %(digit)s.", label=label, digit=digit)
 
 
 def _scale(q: Question, language: str) -> str:

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from gateway.ivr.models import (
     IvrCall,
-    IvrCallEvent,
     IvrCaller,
+    IvrCallEvent,
     IvrRecording,
     IvrStep,
     RecordingStatus,
@@ -68,9 +68,7 @@ def claim_step(session: Session, call_sid: str, seq: int) -> IvrStep | None:
 
 def save_step_reply(session: Session, call_sid: str, seq: int, twiml: str) -> None:
     session.execute(
-        update(IvrStep)
-        .where(IvrStep.call_sid == call_sid, IvrStep.seq == seq)
-        .values(twiml=twiml)
+        update(IvrStep).where(IvrStep.call_sid == call_sid, IvrStep.seq == seq).values(twiml=twiml)
     )
 
 

@@ -392,7 +392,9 @@ class Line:
 
     def _ask_confirmation(self, question: Question, text: str) -> None:
         keys = read_answer(question, text).value
-        chosen = [o for o in question.options if o.key in (keys if isinstance(keys, list) else [keys])]
+        chosen = [
+            o for o in question.options if o.key in (keys if isinstance(keys, list) else [keys])
+        ]
         self.stage = {**self.stage, "stage": "confirm", "pending": text, "tries": 0}
         self.gather(prompts.confirm_vote(chosen, self.language))
 
@@ -513,7 +515,9 @@ class Line:
             self.stage = {**self.stage, "page": 0}
         page = int(self.stage.get("page", 0))
         text = prompts.question(event.question, self.language, event.number, event.total, page)
-        self._gather_question(event.question, f"{prompts.hint(event.hint, self.language)} {text}".strip())
+        self._gather_question(
+            event.question, f"{prompts.hint(event.hint, self.language)} {text}".strip()
+        )
 
     def _render_end(self, event: Event) -> None:
         language = self.language
@@ -595,7 +599,12 @@ class Line:
         self.hung_up = True
 
     def _log(self, what: str) -> None:
-        entry = {"call": self.call.call_sid, "step": self.seq, "at": self.now.isoformat(), "in": what}
+        entry = {
+            "call": self.call.call_sid,
+            "step": self.seq,
+            "at": self.now.isoformat(),
+            "in": what,
+        }
         self.stage = {**self.stage, "log": [*self.stage.get("log", []), entry]}
 
 
@@ -604,13 +613,18 @@ def link_recording(session: Session, runtime: Runtime, recording: Any) -> None:
     if recording.linked or recording.contribution_id is None:
         return
     retain = base.utcnow() + timedelta(days=runtime.settings.evidence_retention_days)
-    for sha256, role in ((recording.audio_sha256, "recording"), (recording.transcript_sha256, "transcript")):
+    for sha256, role in (
+        (recording.audio_sha256, "recording"),
+        (recording.transcript_sha256, "transcript"),
+    ):
         if sha256 is None:
             continue
         path = runtime.evidence.path(sha256)
         media_type = "audio/wav" if role == "recording" else "application/json"
         blob = (sha256, media_type, path.stat().st_size)
-        ivr.link_evidence(session, recording.contribution_id, blob, role, recording.question_id, retain)
+        ivr.link_evidence(
+            session, recording.contribution_id, blob, role, recording.question_id, retain
+        )
     recording.linked = True
 
 
@@ -700,4 +714,3 @@ class IvrConsultations:
         if IdentityKey.PHONE not in identity.keys:
             return False
         return consultations.took_part(self.session, definition.code, self.caller_key)
-

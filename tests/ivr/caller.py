@@ -67,7 +67,9 @@ class Call:
     last: Heard | None = None
 
     def dial(self) -> Heard:
-        form = recorded("voice-incoming.form", CallSid=self.sid, From=self.number, Caller=self.number)
+        form = recorded(
+            "voice-incoming.form", CallSid=self.sid, From=self.number, Caller=self.number
+        )
         return self._post(VOICE, form)
 
     def press(self, digits: str) -> Heard:

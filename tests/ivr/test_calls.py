@@ -57,7 +57,9 @@ def test_a_whole_vote_by_keypad_with_confirmation_and_receipt(
     assert (contribution.channel, contribution.status) == ("ivr", ContributionStatus.COUNTED)
 
 
-def test_changing_a_vote_counts_only_the_confirmed_choice(line: TestClient, line_runtime: Runtime) -> None:
+def test_changing_a_vote_counts_only_the_confirmed_choice(
+    line: TestClient, line_runtime: Runtime
+) -> None:
     call = Call(line)
     _start(call, BUDGET)
     call.press("2")
@@ -72,7 +74,9 @@ def test_changing_a_vote_counts_only_the_confirmed_choice(line: TestClient, line
     assert "tranche-age" not in answers
 
 
-def test_the_park_consultation_with_a_voice_message(line: TestClient, line_runtime: Runtime) -> None:
+def test_the_park_consultation_with_a_voice_message(
+    line: TestClient, line_runtime: Runtime
+) -> None:
     call = Call(line)
     _start(call, PARC)
     assert "Allez-vous au parc des Tilleuls ?" in call.last.text  # type: ignore[union-attr]
