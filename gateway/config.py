@@ -83,11 +83,6 @@ class Settings(BaseSettings):
     # A call dropped mid-consultation resumes where it stopped when the number calls back
     # within this many hours; after that the answers are forgotten.
     ivr_resume_hours: int = 48
-    # The engine that transcribes spoken answers: none (recordings go to a person as they
-    # are), faster-whisper, or vosk with a model directory.
-    stt_engine: Literal["none", "faster-whisper", "vosk"] = "none"
-    vosk_model: Path | None = None
-    whisper_model_dir: Path | None = None
 
     # A staff session ends after this long without a request, and this long after sign-in.
     staff_session_idle_minutes: int = 30
