@@ -211,3 +211,20 @@ def test_corrupt_or_empty_audio_is_a_clear_failure_for_a_person(
 
         contribution = session.get_one(Contribution, recording.contribution_id)
         assert contribution.status == ContributionStatus.REVIEW
+
+
+def test_a_language_menu_when_several_are_enabled_and_a_slower_voice(
+    tmp_path: Path, sqlite_url: str, voice_clock: Clock
+) -> None:
+    runtime = make_sms_runtime(
+        tmp_path, sqlite_url, ivr_languages=["fr", "en"], ivr_speech_rate="85%"
+    )
+    with TestClient(create_app(runtime=runtime)) as client:
+        call = Call(client)
+        menu = call.dial()
+        assert "Pour le français, tapez 1. For English, press 2." in menu.text
+        assert '<prosody rate="85%">' in menu.twiml
+        english = call.press("2")
+        assert "For The new Parc des Tilleuls, press 2." in english.text
+        assert 'language="en-GB"' in english.twiml
+    runtime.close()
