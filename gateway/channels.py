@@ -10,6 +10,7 @@ from __future__ import annotations
 from gateway.adapter import ChannelAdapter
 from gateway.config import Settings
 from gateway.errors import PortevoixError
+from gateway.ivr.adapter import IVR
 from gateway.jobs import JobRegistry, JobSpec
 from gateway.online.adapter import ONLINE
 from gateway.runtime import Runtime
@@ -21,6 +22,7 @@ from gateway.tasks import CORE_JOBS
 ADAPTERS: dict[Channel, ChannelAdapter] = {
     Channel.ONLINE: ONLINE,
     Channel.SMS: SMS,
+    Channel.IVR: IVR,
 }
 
 

@@ -67,6 +67,23 @@ class Settings(BaseSettings):
     sms_quiet_end: time = time(8, 0)
     sms_quiet_days: list[int] = [6]  # Monday is 0: no invitations on Sundays.
 
+    # The phone line (IVR). Each language a caller may choose, the first greets.
+    ivr_languages: list[str] = ["fr"]
+    # Twilio <Say> voices per language; a slower rate (e.g. "85%") for residents who need it.
+    ivr_voices: dict[str, str] = {"fr": "Polly.Lea", "en": "Polly.Amy"}
+    ivr_speech_rate: str = "100%"
+    # Seconds of silence before a question counts as unanswered (then asked again).
+    ivr_timeout_seconds: int = 10
+    # Where `0` transfers a caller (E.164), and when someone answers there.
+    ivr_mediator_number: str = ""
+    ivr_mediator_opens: time = time(9, 0)
+    ivr_mediator_closes: time = time(17, 0)
+    ivr_mediator_days: list[int] = [0, 1, 2, 3, 4]  # Monday is 0.
+    ivr_timezone: str = "Europe/Paris"
+    # A call dropped mid-consultation resumes where it stopped when the number calls back
+    # within this many hours; after that the answers are forgotten.
+    ivr_resume_hours: int = 48
+
     # A staff session ends after this long without a request, and this long after sign-in.
     staff_session_idle_minutes: int = 30
     staff_session_max_hours: int = 12

@@ -20,6 +20,13 @@ class TwilioStandIn:
     url: str = ""
     sent: list[dict[str, str]] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    # Call recordings by RecordingSid, served as Twilio serves them (`….wav`).
+    recordings: dict[str, bytes] = field(default_factory=dict)
+    # How many recording downloads fail (503) before they succeed.
+    failing_downloads: int = 0
+
+    def recording_url(self, recording_sid: str) -> str:
+        return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Recordings/{recording_sid}"
 
 
 @contextmanager
@@ -29,6 +36,23 @@ def twilio_stand_in(account_sid: str, auth_token: str) -> Iterator[TwilioStandIn
     expected_auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            prefix = f"/2010-04-01/Accounts/{account_sid}/Recordings/"
+            sid = self.path.removeprefix(prefix).removesuffix(".wav")
+            if not self.path.startswith(prefix) or sid not in state.recordings:
+                return self._answer(404, {"code": 20404, "message": "not found", "status": 404})
+            if self.headers.get("Authorization") != expected_auth:
+                return self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+            if state.failing_downloads > 0:
+                state.failing_downloads -= 1
+                return self._answer(503, {"code": 20503, "message": "unavailable", "status": 503})
+            audio = state.recordings[sid]
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/x-wav")
+            self.send_header("Content-Length", str(len(audio)))
+            self.end_headers()
+            self.wfile.write(audio)
+
         def do_POST(self) -> None:
             if self.path != f"/2010-04-01/Accounts/{account_sid}/Messages.json":
                 return self._answer(404, {"code": 20404, "message": "not found", "status": 404})

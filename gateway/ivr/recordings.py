@@ -1,0 +1,123 @@
+"""Spoken free-text answers: Twilio's recording-status callback and the `ivr.transcribe` job.
+
+The job fetches the recording from Twilio (the local stand-in in tests), checks it is
+audio with sound in it, stores it as evidence and, when an engine is configured,
+stores a transcript beside it. Nothing it finds becomes an answer: the answer waits,
+empty and uncertain, for a person who listens (and reads the transcript) in review.
+A fetch that fails is tried again later with a growing delay; it is never dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import wave
+from datetime import timedelta
+
+import httpx
+from sqlalchemy.orm import Session
+
+from gateway import jobs
+from gateway.ivr import repository as ivr
+from gateway.ivr.models import IvrRecording, RecordingStatus
+from gateway.ivr.service import link_recording
+from gateway.runtime import Runtime
+from gateway.store.base import utcnow
+
+log = logging.getLogger(__name__)
+AUDIO_MEDIA_TYPE = "audio/wav"
+# Waits between fetch attempts: 1, 2, 4 … minutes, at most an hour; never given up.
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=1)
+FETCH_TIMEOUT_SECONDS = 30
+
+
+class BadAudio(ValueError):
+    """The recording is not audio we can read, or holds no sound."""
+
+
+def status_changed(
+    session: Session, recording_sid: str, state: str, url: str, seconds: int | None
+) -> None:
+    """Twilio says a recording is ready (or lost): queue its fetch, once."""
+    recording = ivr.recording(session, recording_sid)
+    if recording is None or recording.status != RecordingStatus.RECORDED:
+        return  # Unknown to the line, or already handled: a retried callback.
+    if state != "completed":
+        recording.status = RecordingStatus.FAILED
+        recording.error = f"Twilio recording status {state!r}"
+        session.flush()
+        return
+    recording.url = url or recording.url
+    recording.duration_seconds = seconds or recording.duration_seconds
+    recording.status = RecordingStatus.PENDING
+    jobs.enqueue(session, "ivr.transcribe", recording_id=recording.id)
+
+
+def transcribe(runtime: Runtime, recording_id: int) -> None:
+    """Fetch one recording, keep it as evidence, transcribe it when an engine is set."""
+    with runtime.sessions() as session, session.begin():
+        recording = ivr.recording_by_id(session, recording_id)
+        if recording is None or recording.status != RecordingStatus.PENDING:
+            return
+        try:
+            audio = fetch(runtime, recording.url)
+        except httpx.HTTPError as error:
+            _retry_later(recording, str(error))
+            return
+        _keep(session, runtime, recording, audio)
+
+
+def retry_due(runtime: Runtime) -> None:
+    """Queue again the fetches whose back-off has passed (a periodic job)."""
+    with runtime.sessions() as session, session.begin():
+        for recording_id in ivr.recordings_due(session, utcnow()):
+            jobs.enqueue(session, "ivr.transcribe", recording_id=recording_id)
+
+
+def fetch(runtime: Runtime, url: str) -> bytes:
+    """The recording as WAV, with the account's credentials (Twilio asks for them)."""
+    settings = runtime.settings
+    token = settings.twilio_auth_token
+    auth = (settings.twilio_account_sid, token.get_secret_value()) if token else None
+    target = url if url.endswith(".wav") else f"{url}.wav"
+    response = httpx.get(target, auth=auth, timeout=FETCH_TIMEOUT_SECONDS)
+    response.raise_for_status()
+    return response.content
+
+
+def _retry_later(recording: IvrRecording, error: str) -> None:
+    recording.attempts += 1
+    delay = min(FIRST_RETRY * 2 ** (recording.attempts - 1), LONGEST_RETRY)
+    recording.next_attempt_at = utcnow() + delay
+    recording.error = f"fetch failed (attempt {recording.attempts}): {error}"[:500]
+    log.warning("recording %s: %s", recording.recording_sid, recording.error)
+
+
+def _keep(session: Session, runtime: Runtime, recording: IvrRecording, audio: bytes) -> None:
+    blob = runtime.evidence.put(audio, AUDIO_MEDIA_TYPE)
+    recording.audio_sha256 = blob.sha256
+    recording.attempts += 1
+    try:
+        check_audio(audio)
+    except BadAudio as error:
+        recording.status = RecordingStatus.FAILED
+        recording.error = str(error)
+    else:
+        recording.status = RecordingStatus.KEPT
+        recording.error = None
+    link_recording(session, runtime, recording)
+    session.flush()
+
+
+def check_audio(audio: bytes) -> tuple[int, int]:
+    """The sample rate and frame count of a WAV recording; BadAudio if unreadable or silent."""
+    try:
+        with wave.open(io.BytesIO(audio)) as reader:
+            rate, frames = reader.getframerate(), reader.getnframes()
+            data = reader.readframes(frames)
+    except (wave.Error, EOFError) as error:
+        raise BadAudio(f"not a WAV recording: {error}") from None
+    if frames == 0 or not any(data):
+        raise BadAudio("the recording is empty")
+    return rate, frames

@@ -1,0 +1,35 @@
+"""Phone fixtures: a runtime with a Twilio token on both databases, a pinned clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.ivr import service
+from gateway.runtime import Runtime
+from tests.helpers import DURING
+from tests.sms.conftest import Clock, make_sms_runtime
+
+
+@pytest.fixture
+def voice_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    pinned = Clock(DURING)
+    monkeypatch.setattr(service, "utcnow", pinned)
+    return pinned
+
+
+@pytest.fixture
+def line_runtime(tmp_path: Path, db_url: str, voice_clock: Clock) -> Iterator[Runtime]:
+    runtime = make_sms_runtime(tmp_path, db_url)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def line(line_runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime=line_runtime)) as test_client:
+        yield test_client
