@@ -25,6 +25,7 @@ from gateway.contributions.decisions import ANSWERS_TO_REVIEW, change_status
 from gateway.contributions.intake import (
     AnswerIn,
     DoorPolicy,
+    EvidenceRef,
     Intake,
     IntakeConflict,
     IntakeRejected,
@@ -274,9 +275,16 @@ def _link_evidence(
     session: Session, contribution: Contribution, intake: Intake, policy: DoorPolicy
 ) -> None:
     if intake.evidence:
-        retain_until = utcnow() + policy.evidence_retention
-        contributions.link_evidence(session, contribution.id, intake.evidence, retain_until)
-        session.flush()
+        attach_evidence(session, contribution.id, intake.evidence, policy)
+
+
+def attach_evidence(
+    session: Session, contribution_id: int, refs: list[EvidenceRef], policy: DoorPolicy
+) -> None:
+    """Link evidence to a recorded contribution, also when it comes later (a recording)."""
+    retain_until = utcnow() + policy.evidence_retention
+    contributions.link_evidence(session, contribution_id, refs, retain_until)
+    session.flush()
 
 
 def _audit(

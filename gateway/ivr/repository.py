@@ -16,7 +16,6 @@ from gateway.ivr.models import (
     RecordingStatus,
 )
 from gateway.store.base import utcnow
-from gateway.store.models import ContributionEvidence, Evidence
 from gateway.store.session import insert_or_ignore, insert_or_ignore_row
 
 
@@ -128,33 +127,3 @@ def recordings_due(session: Session, now: datetime) -> list[int]:
             )
         )
     )
-
-
-def link_evidence(
-    session: Session,
-    contribution_id: int,
-    blob: tuple[str, str, int],
-    role: str,
-    question_id: str,
-    retain_until: datetime,
-) -> None:
-    """Tie a blob that came after the contribution (a recording, its transcript) to it.
-
-    Evidence rows only: the answer itself is corrected by a person in review.
-    """
-    sha256, media_type, size = blob
-    evidence_id = insert_or_ignore(
-        session, Evidence, sha256=sha256, media_type=media_type, size=size,
-        retain_until=retain_until, created_at=utcnow(),
-    )  # fmt: skip
-    if evidence_id is None:
-        evidence_id = session.scalars(select(Evidence.id).where(Evidence.sha256 == sha256)).one()
-    session.add(
-        ContributionEvidence(
-            contribution_id=contribution_id,
-            evidence_id=evidence_id,
-            role=role,
-            question_id=question_id,
-        )
-    )
-    session.flush()

@@ -24,6 +24,15 @@ from twilio.twiml.voice_response import VoiceResponse
 from gateway import contacts
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition, IdentityKey, Policy, Question, QuestionType
+from gateway.contributions.door import attach_evidence, record_intake
+from gateway.contributions.intake import (
+    AnswerIn,
+    EvidenceRef,
+    Intake,
+    IntakeRejected,
+    IntakeResult,
+    ParticipantRef,
+)
 from gateway.deps import door_policy
 from gateway.dialogue.engine import (
     AlreadyTookPart,
@@ -44,20 +53,12 @@ from gateway.dialogue.engine import (
 from gateway.dialogue.reading import read_answer
 from gateway.errors import NotFound
 from gateway.identity import InvalidPhoneNumber, normal_identity, participant_key
-from gateway.intake import (
-    AnswerIn,
-    EvidenceRef,
-    Intake,
-    IntakeRejected,
-    IntakeResult,
-    ParticipantRef,
-    record_intake,
-)
 from gateway.ivr import prompts
 from gateway.ivr import repository as ivr
 from gateway.ivr.models import CallStatus, IvrCall, IvrCaller, RecordingStatus
 from gateway.runtime import Runtime
 from gateway.store import base
+from gateway.store.base import utcnow
 from gateway.store.models import AnswerSource, Channel, ContributionStatus
 from gateway.twilio.twiml import Voice, say
 
@@ -69,11 +70,6 @@ MENU_RETRIES = 2
 WELCOME_TIMEOUT = 3
 STEP_PATH = "/ivr/twilio/step"
 RECORDING_STATUS_PATH = "/ivr/twilio/recording-status"
-
-
-def utcnow() -> datetime:
-    """The service's clock; tests pin it inside a consultation's dates."""
-    return base.utcnow()
 
 
 @dataclass(frozen=True)
@@ -612,19 +608,21 @@ def link_recording(session: Session, runtime: Runtime, recording: Any) -> None:
     """Tie a recording's audio and transcript to its contribution, once."""
     if recording.linked or recording.contribution_id is None:
         return
-    retain = base.utcnow() + timedelta(days=runtime.settings.evidence_retention_days)
-    for sha256, role in (
-        (recording.audio_sha256, "recording"),
-        (recording.transcript_sha256, "transcript"),
-    ):
-        if sha256 is None:
-            continue
-        path = runtime.evidence.path(sha256)
-        media_type = "audio/wav" if role == "recording" else "application/json"
-        blob = (sha256, media_type, path.stat().st_size)
-        ivr.link_evidence(
-            session, recording.contribution_id, blob, role, recording.question_id, retain
+    refs = [
+        EvidenceRef(
+            sha256,
+            "audio/wav" if role == "recording" else "application/json",
+            runtime.evidence.path(sha256).stat().st_size,
+            role=role,
+            question_id=recording.question_id,
         )
+        for sha256, role in (
+            (recording.audio_sha256, "recording"),
+            (recording.transcript_sha256, "transcript"),
+        )
+        if sha256 is not None
+    ]
+    attach_evidence(session, recording.contribution_id, refs, door_policy(runtime))
     recording.linked = True
 
 

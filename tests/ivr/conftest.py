@@ -9,21 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.ivr import service
 from gateway.runtime import Runtime
-from tests.helpers import DURING
-from tests.sms.conftest import Clock, make_sms_runtime
+from tests.conftest import Clock
+from tests.sms.conftest import make_sms_runtime
 
 
 @pytest.fixture
-def voice_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    pinned = Clock(DURING)
-    monkeypatch.setattr(service, "utcnow", pinned)
-    return pinned
-
-
-@pytest.fixture
-def line_runtime(tmp_path: Path, db_url: str, voice_clock: Clock) -> Iterator[Runtime]:
+def line_runtime(tmp_path: Path, db_url: str, clock: Clock) -> Iterator[Runtime]:
     runtime = make_sms_runtime(tmp_path, db_url)
     yield runtime
     runtime.close()

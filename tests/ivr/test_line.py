@@ -47,7 +47,7 @@ def test_the_opt_out_key_stops_sms_invitations_too(line: TestClient, line_runtim
 
 
 @pytest.fixture
-def mediator_line(tmp_path: Path, sqlite_url: str, voice_clock: Clock) -> Iterator[TestClient]:
+def mediator_line(tmp_path: Path, sqlite_url: str, clock: Clock) -> Iterator[TestClient]:
     runtime = make_sms_runtime(tmp_path, sqlite_url, ivr_mediator_number="+33100000000")
     with TestClient(create_app(runtime=runtime)) as client:
         yield client
@@ -55,9 +55,9 @@ def mediator_line(tmp_path: Path, sqlite_url: str, voice_clock: Clock) -> Iterat
 
 
 def test_zero_puts_the_caller_through_in_opening_hours(
-    mediator_line: TestClient, voice_clock: Clock
+    mediator_line: TestClient, clock: Clock
 ) -> None:
-    voice_clock.now = TUESDAY_10H
+    clock.now = TUESDAY_10H
     call = Call(mediator_line)
     call.dial()
     call.press("")
@@ -70,9 +70,9 @@ def test_zero_puts_the_caller_through_in_opening_hours(
 
 
 def test_zero_outside_opening_hours_says_when_someone_answers(
-    mediator_line: TestClient, voice_clock: Clock
+    mediator_line: TestClient, clock: Clock
 ) -> None:
-    voice_clock.now = TUESDAY_20H
+    clock.now = TUESDAY_20H
     call = Call(mediator_line)
     call.dial()
     call.press("")
@@ -108,7 +108,7 @@ def twilio() -> Iterator[TwilioStandIn]:
 
 @pytest.fixture
 def recording_runtime(
-    tmp_path: Path, db_url: str, voice_clock: Clock, twilio: TwilioStandIn
+    tmp_path: Path, db_url: str, clock: Clock, twilio: TwilioStandIn
 ) -> Iterator[Runtime]:
     runtime = make_sms_runtime(
         tmp_path, db_url, twilio_account_sid=ACCOUNT, twilio_api_url=twilio.url
@@ -214,7 +214,7 @@ def test_corrupt_or_empty_audio_is_a_clear_failure_for_a_person(
 
 
 def test_a_language_menu_when_several_are_enabled_and_a_slower_voice(
-    tmp_path: Path, sqlite_url: str, voice_clock: Clock
+    tmp_path: Path, sqlite_url: str, clock: Clock
 ) -> None:
     runtime = make_sms_runtime(
         tmp_path, sqlite_url, ivr_languages=["fr", "en"], ivr_speech_rate="85%"
