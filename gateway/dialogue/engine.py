@@ -252,6 +252,28 @@ class Dialogue:
             return self._end(state, definition)
         return [self._ask(state, definition)]
 
+    def give(self, state: DialogueState, value: Any, raw: str | None) -> list[Event]:
+        """Record `value` for the current question, already read and checked by the channel.
+
+        A screen has no reading to do: the kiosk checks the tapped options against the
+        question itself (`gateway.validation.normalise`) and hands the value in.
+        """
+        current = self._current(state)
+        if current is None:
+            return self._changed(state)
+        definition, question = current
+        return self._record(state, definition, question, value, raw, 1.0)
+
+    def reopen(self, state: DialogueState) -> list[Event]:
+        """Go back from finished answers to the last question (a summary screen's back)."""
+        if not (state.started and state.finished):
+            raise ValueError("no finished conversation to reopen")
+        definition = self.consultations.definition(state.consultation_code or "")
+        if definition is None or state.step != len(definition.all_questions):
+            return self._changed(state)
+        state.finished = False
+        return self._back(state, definition)
+
     def switch_language(self, state: DialogueState, language: str) -> list[Event]:
         """Speak `language` from now on; the current question again, if there is one."""
         state.language = language

@@ -284,3 +284,37 @@ def test_the_state_round_trips_through_json_and_keeps_the_language() -> None:
 def test_an_idle_state_takes_no_answer() -> None:
     with pytest.raises(ValueError, match="no conversation"):
         Dialogue(Consultations(), OPEN, AnswerSource.SMS).answer(DialogueState(), "1")
+
+
+def test_a_value_given_by_a_screen_is_recorded_as_given() -> None:
+    state = DialogueState()
+    dialogue = Dialogue(Consultations(), OPEN, AnswerSource.TOUCH)
+    dialogue.start(state, BUDGET_DEF)
+    events = dialogue.give(state, ["bancs", "fontaines"], "bancs fontaines")
+    assert [summary(e) for e in events] == ["ask tranche-age"]
+    assert state.answers["projets"] == {
+        "value": ["bancs", "fontaines"],
+        "raw": "bancs fontaines",
+        "confidence": 1.0,
+    }
+
+
+def test_reopen_goes_back_from_the_summary_to_the_last_question() -> None:
+    person = Person()
+    person.play(WALK_PARC)
+    state = person.state
+    dialogue = Dialogue(person.consultations, OPEN, AnswerSource.TOUCH)
+    assert [summary(e) for e in dialogue.reopen(state)] == ["ask quartier"]
+    assert state.active and "quartier" not in state.answers
+    with pytest.raises(ValueError):
+        dialogue.reopen(state)
+
+
+def test_reopen_ends_a_conversation_whose_consultation_was_withdrawn() -> None:
+    person = Person()
+    person.play(WALK_PARC)
+    person.consultations.definitions.pop("PARC")
+    state = person.state
+    dialogue = Dialogue(person.consultations, OPEN, AnswerSource.TOUCH)
+    assert [summary(e) for e in dialogue.reopen(state)] == ["changed PARC"]
+    assert not state.started
