@@ -12,6 +12,7 @@ from gateway.config import Settings
 from gateway.errors import PortevoixError
 from gateway.ivr.adapter import IVR
 from gateway.jobs import JobRegistry, JobSpec
+from gateway.kiosk.adapter import KIOSK
 from gateway.online.adapter import ONLINE
 from gateway.runtime import Runtime
 from gateway.runtime import build_runtime as wire_runtime
@@ -23,6 +24,7 @@ ADAPTERS: dict[Channel, ChannelAdapter] = {
     Channel.ONLINE: ONLINE,
     Channel.SMS: SMS,
     Channel.IVR: IVR,
+    Channel.KIOSK: KIOSK,
 }
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-only-change-me"
@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # A call dropped mid-consultation resumes where it stopped when the number calls back
     # within this many hours; after that the answers are forgotten.
     ivr_resume_hours: int = 48
+
+    # A kiosk left untouched this long warns, then counts down this long and wipes the session.
+    kiosk_idle_seconds: int = Field(120, ge=10)
+    kiosk_warning_seconds: int = Field(30, ge=5)
 
     # A staff session ends after this long without a request, and this long after sign-in.
     staff_session_idle_minutes: int = 30

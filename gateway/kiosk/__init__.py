@@ -1,0 +1,1 @@
+"""Kiosk channel: touchscreen pages in the mairie, one question per screen."""

@@ -1,0 +1,204 @@
+"""A resident at a kiosk: the dialogue engine's state kept server-side, screen by screen.
+
+The browser holds a random cookie and nothing else: every post is read against the
+state stored here, checked again (the question it answers, the options it names,
+how many), and a pass through a consultation is recorded once whatever is replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from gateway.config import Settings
+from gateway.consultations import repository as consultations
+from gateway.consultations.schema import Definition, Question, QuestionType
+from gateway.contributions.door import record_intake
+from gateway.contributions.intake import DoorPolicy, Intake, IntakeResult, fingerprint
+from gateway.dialogue.engine import Ask, Command, Dialogue, DialogueState, Event
+from gateway.errors import PortevoixError
+from gateway.i18n import N_
+from gateway.kiosk import repository
+from gateway.kiosk.models import Kiosk, KioskSession
+from gateway.store.base import as_utc, utcnow
+from gateway.store.models import AnswerSource, Channel
+from gateway.text import check_text
+from gateway.validation import InvalidAnswer, normalise
+
+KIOSK_ID_BYTES = 6
+
+
+class Refused(PortevoixError):
+    """A post the kiosk will not take; `message` is a catalogue id for the resident."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+CHOOSE = N_("Choose an answer, then tap Next.")
+NOT_POSSIBLE = N_("This answer is not possible. Please choose again.")
+STALE = N_("This page was out of date. Here is your question.")
+
+
+class KioskConsultations:
+    """The consultations a kiosk offers; a kiosk resident is anonymous to the engine."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def definition(self, code: str) -> Definition | None:
+        consultation = consultations.find(self.session, code)
+        if consultation is None:
+            return None
+        definition = consultations.definition_of(consultation)
+        return definition if Channel.KIOSK in definition.channels else None
+
+    def took_part(self, definition: Definition) -> bool:
+        return False
+
+    def open_now(self) -> list[Definition]:
+        found = [consultations.definition_of(c) for c in consultations.list_all(self.session)]
+        now = utcnow()
+        return [d for d in found if Channel.KIOSK in d.channels and d.is_open(now)]
+
+
+def register(session: Session, name: str, place: str) -> Kiosk:
+    """Register a kiosk under a random id, the last part of its address."""
+    name, place = check_text(name.strip(), 100), check_text(place.strip(), 200)
+    if not name or not place:
+        raise PortevoixError("a kiosk needs a name and a place")
+    return repository.add_kiosk(session, secrets.token_urlsafe(KIOSK_ID_BYTES), name, place)
+
+
+def lifetime(settings: Settings) -> timedelta:
+    """How long a session lives untouched: the idle period, then the countdown."""
+    return timedelta(seconds=settings.kiosk_idle_seconds + settings.kiosk_warning_seconds)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def resume(
+    session: Session, kiosk: Kiosk, token: str | None, settings: Settings
+) -> KioskSession | None:
+    """The live session behind `token`; an idle one is wiped and counts as none."""
+    row = repository.find_session(session, kiosk.id, _hash(token)) if token else None
+    if row is None:
+        return None
+    now = utcnow()
+    if now - as_utc(row.last_seen_at) >= lifetime(settings):
+        repository.delete_session(session, row)
+        return None
+    row.last_seen_at = now
+    return row
+
+
+def begin(
+    session: Session, kiosk: Kiosk, row: KioskSession | None, code: str, language: str
+) -> tuple[str | None, KioskSession | None, list[Event]]:
+    """Start `code` for a resident; a new cookie token when there was no session."""
+    offered = KioskConsultations(session)
+    definition = offered.definition(code)
+    if definition is None:
+        raise Refused(NOT_POSSIBLE)
+    state = DialogueState(language=language)
+    events = _dialogue(session).start(state, definition)
+    if not state.active:
+        return None, row, events
+    token = None
+    if row is None:
+        token = secrets.token_urlsafe(32)
+        row = repository.add_session(
+            session, KioskSession(token_hash=_hash(token), kiosk_id=kiosk.id, state={})
+        )
+    row.state, row.run_id, row.receipt = state.to_json(), secrets.token_hex(16), None
+    return token, row, events
+
+
+def _dialogue(session: Session) -> Dialogue:
+    return Dialogue(KioskConsultations(session), utcnow(), AnswerSource.TOUCH)
+
+
+def state_of(row: KioskSession) -> DialogueState:
+    return DialogueState.from_json(row.state)
+
+
+def current(session: Session, row: KioskSession) -> Ask | None:
+    """The question the resident stands at, or None if there is none."""
+    state = state_of(row)
+    if not state.active:
+        return None
+    events = _dialogue(session).command(state, Command.REPEAT)
+    row.state = state.to_json()
+    return next((e for e in events if isinstance(e, Ask)), None)
+
+
+def answer(session: Session, row: KioskSession, question_id: str, values: list[str]) -> list[Event]:
+    """Take the answer to the current question, checked again against it."""
+    ask = current(session, row)
+    if ask is None or ask.question.id != question_id:
+        raise Refused(STALE)
+    value = _read(ask.question, values)
+    state = state_of(row)
+    events = _dialogue(session).give(state, value, " ".join(values))
+    row.state = state.to_json()
+    return events
+
+
+def _read(question: Question, values: list[str]) -> object:
+    """The form's values as the question's answer; anything a screen cannot send is refused."""
+    values = [v for v in values if v.strip()]
+    if not values:
+        raise Refused(CHOOSE)
+    if question.type != QuestionType.MULTIPLE_CHOICE and len(values) > 1:
+        raise Refused(NOT_POSSIBLE)
+    raw: object = values if question.type == QuestionType.MULTIPLE_CHOICE else values[0]
+    try:
+        if isinstance(raw, str):
+            check_text(raw, question.max_length, multiline=True)
+        return normalise(question, raw)
+    except (InvalidAnswer, ValueError):
+        raise Refused(NOT_POSSIBLE) from None
+
+
+def command(session: Session, row: KioskSession, command: Command) -> list[Event]:
+    """Skip or go back; back from the summary reopens the last question."""
+    state = state_of(row)
+    dialogue = _dialogue(session)
+    if command == Command.BACK and state.finished and not row.receipt:
+        events = dialogue.reopen(state)
+    elif state.active:
+        events = dialogue.command(state, command)
+    else:
+        return []
+    row.state = state.to_json()
+    return events
+
+
+def send(session: Session, kiosk: Kiosk, row: KioskSession, policy: DoorPolicy) -> IntakeResult:
+    """Record the finished answers through the door, once per pass."""
+    state = state_of(row)
+    if not state.finished or row.run_id is None:
+        raise Refused(STALE)
+    intake = Intake(
+        consultation_code=state.consultation_code or "",
+        channel=Channel.KIOSK,
+        external_id=f"{kiosk.id}:{row.run_id}",
+        answers=_dialogue(session).answers_for_door(state),
+        language=state.language,
+    )
+    result = record_intake(session, replace(intake, fingerprint=fingerprint(intake)), policy)
+    row.receipt = result.receipt_code
+    return result
+
+
+def end(session: Session, row: KioskSession | None) -> None:
+    """Wipe the resident's session: answers, progress, receipt."""
+    if row is not None:
+        repository.delete_session(session, row)
