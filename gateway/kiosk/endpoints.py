@@ -33,6 +33,7 @@ from gateway.i18n import N_
 from gateway.kiosk import repository, service
 from gateway.kiosk.models import Kiosk, KioskSession
 from gateway.staff.deps import posted_form
+from gateway.store.models import ContributionStatus
 from gateway.web.pages import LANGUAGE_COOKIE, PAGE_HEADERS, page_language, render, secure_cookies
 
 
@@ -289,7 +290,8 @@ def receipt(request: Request, session: SessionDep, kiosk: KioskDep, row: Residen
     session.commit()
     if row is None or not row.receipt:
         return _ended(session, kiosk)
-    return _page(request, kiosk, "receipt.html", receipt_code=row.receipt)
+    review = row.receipt_status == ContributionStatus.REVIEW
+    return _page(request, kiosk, "receipt.html", receipt_code=row.receipt, review=review)
 
 
 @router.api_route("/{kiosk_id}/end", methods=["GET", "POST"])

@@ -35,6 +35,8 @@ class KioskSession(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     run_id: Mapped[str | None] = mapped_column(String(32))
     receipt: Mapped[str | None] = mapped_column(String(16))
+    # The contribution's status when sent: a vote waiting for a médiateur says so.
+    receipt_status: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True

@@ -16,9 +16,15 @@ from sqlalchemy.orm import Session
 
 from gateway.config import Settings
 from gateway.consultations import repository as consultations
-from gateway.consultations.schema import Definition, Question, QuestionType
+from gateway.consultations.schema import Definition, Policy, Question, QuestionType
 from gateway.contributions.door import record_intake
-from gateway.contributions.intake import DoorPolicy, Intake, IntakeResult, fingerprint
+from gateway.contributions.intake import (
+    DoorPolicy,
+    Intake,
+    IntakeResult,
+    ParticipantRef,
+    fingerprint,
+)
 from gateway.dialogue.engine import Ask, Command, Dialogue, DialogueState, Event
 from gateway.errors import PortevoixError
 from gateway.i18n import N_
@@ -191,11 +197,26 @@ def send(session: Session, kiosk: Kiosk, row: KioskSession, policy: DoorPolicy) 
         channel=Channel.KIOSK,
         external_id=f"{kiosk.id}:{row.run_id}",
         answers=_dialogue(session).answers_for_door(state),
+        participant=_anonymous(session, state.consultation_code or "", row.run_id),
         language=state.language,
     )
     result = record_intake(session, replace(intake, fingerprint=fingerprint(intake)), policy)
     row.receipt = result.receipt_code
+    row.receipt_status = result.status.value
     return result
+
+
+def _anonymous(session: Session, code: str, run_id: str) -> ParticipantRef | None:
+    """Nobody is identified at a kiosk alone: under one person, one voice, a key the
+    definition does not list, so the door sends the contribution to a médiateur."""
+    consultation = consultations.find(session, code)
+    if consultation is None:
+        return None
+    if consultations.definition_of(consultation).identity.policy != Policy.ONE_PER_PERSON:
+        return None
+    return ParticipantRef(
+        kind="kiosk_anonymous", key_hash=hashlib.sha256(run_id.encode()).hexdigest()
+    )
 
 
 def end(session: Session, row: KioskSession | None) -> None:

@@ -76,14 +76,16 @@ def test_a_whole_vote_reaches_the_store_and_the_tally(
     assert "Vérifiez vos réponses" in summary.text and "18 à 29 ans" in summary.text
     receipt = go(client, client.post(f"/kiosk/{kiosk_id}/summary", data={"action": "send"}))
     assert "receipt-code" in receipt.text
+    # Nobody is identified at a kiosk alone: one person, one vote needs a médiateur's check.
+    assert "Une personne de la mairie va vérifier vos réponses" in receipt.text
     with runtime.sessions() as session:
         row = session.scalars(select(Contribution)).one()
-        assert (row.channel, row.status, row.assisted_by) == ("kiosk", "counted", None)
+        assert (row.channel, row.status, row.assisted_by) == ("kiosk", "review", None)
         assert row.receipt_code in receipt.text
         assert {a.question_id: a.value for a in row.answers}["projets"] == ["bancs", "fontaines"]
         assert {a.source for a in row.answers} == {"touch"}
         counts = tally(session, "BUDGET", "fr").as_dict()
-    assert "bancs" in str(counts)
+    assert counts["contributions"] == {"review": 1} and "bancs" in str(counts)
 
 
 def test_a_whole_questionnaire_with_a_skip_and_a_back(

@@ -35,6 +35,7 @@ def upgrade() -> None:
     sa.Column('state', sa.JSON(), nullable=False),
     sa.Column('run_id', sa.String(length=32), nullable=True),
     sa.Column('receipt', sa.String(length=16), nullable=True),
+    sa.Column('receipt_status', sa.String(length=16), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['kiosk_id'], ['kiosk.id'], name=op.f('fk_kiosk_session_kiosk_id_kiosk')),
