@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -166,6 +167,7 @@ def test_bad_definition_file(env: dict[str, str], tmp_path: Path) -> None:
     ok(env, "init")
     bad = tmp_path / "bad.yaml"
     bad.write_text(BUDGET.read_text().replace("max_choices: 3", "max_choices: 12"))
+    shutil.copy(BUDGET.parent / "population-exemple.csv", tmp_path)
     done = run(env, "consultation", "load", str(bad))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "bad.yaml: questions[0] (projets): min_choices (1) and max_choices (12)" in done.stderr

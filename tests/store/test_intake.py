@@ -336,7 +336,7 @@ def test_one_per_person_review_rule_keeps_both_for_a_mediateur(store: Runtime) -
     data["code"] = "BUDGETREV"
     data["identity"]["on_duplicate"] = "review"
     with store.sessions() as session, session.begin():
-        consultations.save_definition(session, parse_definition(data))
+        consultations.save_definition(session, parse_definition(data, folder=BUDGET.parent))
     person = make_participant("+33612345678")
     first = record(store, make_intake("BUDGETREV", participant=person))
     second = record(store, make_intake("BUDGETREV", participant=person))
