@@ -42,10 +42,16 @@ class Group:
 
 
 @dataclass
+class Day:
+    day: str  # ISO date, local to the commune
+    channels: dict[str, int]
+
+
+@dataclass
 class Inclusion:
     channel_shares: dict[str, float]
     groups: list[Group]
-    per_day: list[dict[str, object]]
+    per_day: list[Day]
     population_source: str | None = None
     population_total: int = 0
     time_zone: str = "Europe/Paris"
@@ -135,10 +141,10 @@ def _compare(population: dict[tuple[str, str], int], groups: list[Group]) -> Non
                 group.index = round(ratio, 2)
 
 
-def per_day(session: Session, consultation_id: int, zone: ZoneInfo) -> list[dict[str, object]]:
+def per_day(session: Session, consultation_id: int, zone: ZoneInfo) -> list[Day]:
     """Counted contributions per local day and channel, in date order."""
     days: dict[str, dict[str, int]] = defaultdict(dict)
     for hour, channel, count in repository.counted_per_hour(session, consultation_id):
         day = days[hour.astimezone(zone).date().isoformat()]
         day[channel] = day.get(channel, 0) + count
-    return [{"day": day, "channels": dict(sorted(days[day].items()))} for day in sorted(days)]
+    return [Day(day, dict(sorted(days[day].items()))) for day in sorted(days)]

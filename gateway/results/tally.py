@@ -172,6 +172,7 @@ def _keys(question: Question, value: Any) -> list[str]:
 def _finish(entry: QuestionTally, question: Question | None, language: str) -> None:
     if entry._numbers:
         entry.mean = round(entry._sum / entry._numbers, 2)
+        entry.counts = dict(sorted(entry.counts.items(), key=lambda item: float(item[0])))
     if question is not None and question.type in CHOICE_TYPES and not entry.profile:
         entry.ranking = ranking(question, entry.counts, language)
         entry.ranking_unsettled = _unsettled(entry.ranking, entry.awaiting_review)

@@ -67,7 +67,7 @@ def _inclusion(inclusion: Inclusion) -> list[str]:
     missing = ", ".join(f"{g.question_id}={g.key}" for g in inclusion.missing_online_alone)
     lines.append(f"  mostly through SMS, phone, kiosk or paper: {missing or 'none'}")
     lines.append(f"  per day ({inclusion.time_zone}):")
-    lines += [f"    {d['day']}  {_pairs(d['channels'])}" for d in inclusion.per_day]  # type: ignore[arg-type]
+    lines += [f"    {d.day}  {_pairs(d.channels)}" for d in inclusion.per_day]
     return lines
 
 

@@ -24,7 +24,7 @@ def _page_ids() -> set[str]:
         ),
         *(
             message
-            for folder in ("staff", "web")
+            for folder in ("staff", "web", "results")
             for message in extract_from_dir(str(GATEWAY / folder), keywords={"t": (2,), "N_": None})
         ),
     ]
