@@ -122,13 +122,23 @@ def export(
     code: str,
     out: Annotated[Path, typer.Option("--out", help="file to write")],
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    what: Annotated[
+        str, typer.Option("--what", help="contributions (pseudonymous) or tallies")
+    ] = "contributions",
 ) -> None:
-    """Export pseudonymous contributions (no participant identifier)."""
-    writers = {"csv": exports.to_csv, "json": exports.to_json}
-    if format not in writers:
+    """Export pseudonymous contributions (participants re-hashed per export) or the tallies."""
+    if format not in ("csv", "json"):
         raise PortevoixError(f"unknown format {format!r}: use csv or json")
+    if what not in ("contributions", "tallies"):
+        raise PortevoixError(f"unknown export {what!r}: use contributions or tallies")
     with _runtime() as runtime, runtime.sessions() as session:
-        content = writers[format](session, code)
+        if what == "tallies":
+            result = tally(
+                session, code, default_threshold=runtime.settings.review_confidence_threshold
+            )
+            content = (exports.tally_to_csv if format == "csv" else exports.tally_to_json)(result)
+        else:
+            content = (exports.to_csv if format == "csv" else exports.to_json)(session, code)
     out.write_text(content, encoding="utf-8")
     typer.echo(f"wrote {out}")
 

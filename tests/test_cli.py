@@ -138,7 +138,12 @@ def test_load_list_export(env: dict[str, str], tmp_path: Path) -> None:
     assert "Le nouveau parc des Tilleuls" in ok(env, "consultation", "list")
     out = tmp_path / "parc.csv"
     ok(env, "export", "PARC", "--format", "csv", "--out", str(out))
-    assert out.read_text().startswith("contribution_id,channel,status")
+    assert out.read_text().startswith("contribution_id,participant,channel,status")
+    tallies = tmp_path / "parc-tallies.csv"
+    ok(env, "export", "PARC", "--what", "tallies", "--out", str(tallies))
+    assert tallies.read_text().startswith("question_id,option,label,channel,counted")
+    assert "error: unknown export 'votes'" in run(env, "export", "PARC", "--what", "votes",
+                                                  "--out", str(tallies)).stderr  # fmt: skip
 
 
 @pytest.mark.parametrize(

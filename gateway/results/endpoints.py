@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from gateway.deps import get_runtime
 from gateway.errors import NotFound
+from gateway.results.export import contribution_schema
 from gateway.results.page import page_context
 from gateway.results.tally import Tally, tally
 from gateway.staff.deps import SessionDep, require_role
@@ -38,3 +39,9 @@ def _tally(request: Request, session: SessionDep, code: str) -> Tally:
 def _staff_only(request: Request, session: SessionDep) -> StaffSession:
     """Before publication only staff see results; others are sent to sign in."""
     return require_role()(request, session)
+
+
+@router.get("/schema/contribution.json")
+def schema_of_a_contribution() -> JSONResponse:
+    """The open JSON Schema of one contribution in the exports."""
+    return JSONResponse(contribution_schema(), media_type="application/schema+json")
