@@ -14,6 +14,7 @@ from gateway.config import Settings, get_settings
 from gateway.http import validation_failed
 from gateway.jobs import Scheduler, redispatch_pending
 from gateway.limits import BodySizeLimit
+from gateway.results.endpoints import router as results_router
 from gateway.runtime import Runtime
 from gateway.staff.endpoints import router as staff_router
 from gateway.web.static import static_files
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if adapter.router is not None:
             app.include_router(adapter.router)
     app.include_router(staff_router)
+    app.include_router(results_router)
     app.mount("/static", static_files(), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -19,7 +19,8 @@ from gateway.doctor import doctor_report
 from gateway.errors import PortevoixError
 from gateway.online.tokens import create_token, parse_scopes
 from gateway.results import export as exports
-from gateway.results.tally import Tally, tally
+from gateway.results import terminal
+from gateway.results.tally import tally
 from gateway.runtime import Runtime
 from gateway.staff.cli import app as users_app
 from gateway.store.migrate import upgrade
@@ -108,32 +109,12 @@ def results(
     if format not in ("table", "json"):
         raise PortevoixError(f"unknown format {format!r}: use table or json")
     with _runtime() as runtime, runtime.sessions() as session:
-        result = tally(session, code)
+        threshold = runtime.settings.review_confidence_threshold
+        result = tally(session, code, default_threshold=threshold)
     if format == "json":
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
-        typer.echo(_table(result))
-
-
-def _table(result: Tally) -> str:
-    lines = [f"{result.code} — {result.title}"]
-    contributions = ", ".join(f"{k}: {v}" for k, v in sorted(result.contributions.items()))
-    lines.append(f"contributions: {contributions or 'none'}")
-    channels = ", ".join(f"{k}: {v}" for k, v in sorted(result.by_channel.items()))
-    lines.append(f"counted by channel: {channels or 'none'}")
-    for question in result.questions:
-        lines.append(f"\n[{question.question_id}] {question.text}")
-        lines.append(
-            f"  answered: {question.answered}, awaiting review: {question.awaiting_review}"
-        )
-        for key, count in question.counts.items():
-            by_channel = ", ".join(
-                f"{ch} {counts.get(key, 0)}" for ch, counts in sorted(question.by_channel.items())
-            )
-            lines.append(f"  {key:<20} {count:>6}   {by_channel}")
-        if question.mean is not None:
-            lines.append(f"  mean: {question.mean}")
-    return "\n".join(lines)
+        typer.echo(terminal.table(result))
 
 
 @app.command()
@@ -141,13 +122,23 @@ def export(
     code: str,
     out: Annotated[Path, typer.Option("--out", help="file to write")],
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    what: Annotated[
+        str, typer.Option("--what", help="contributions (pseudonymous) or tallies")
+    ] = "contributions",
 ) -> None:
-    """Export pseudonymous contributions (no participant identifier)."""
-    writers = {"csv": exports.to_csv, "json": exports.to_json}
-    if format not in writers:
+    """Export pseudonymous contributions (participants re-hashed per export) or the tallies."""
+    if format not in ("csv", "json"):
         raise PortevoixError(f"unknown format {format!r}: use csv or json")
+    if what not in ("contributions", "tallies"):
+        raise PortevoixError(f"unknown export {what!r}: use contributions or tallies")
     with _runtime() as runtime, runtime.sessions() as session:
-        content = writers[format](session, code)
+        if what == "tallies":
+            result = tally(
+                session, code, default_threshold=runtime.settings.review_confidence_threshold
+            )
+            content = (exports.tally_to_csv if format == "csv" else exports.tally_to_json)(result)
+        else:
+            content = (exports.to_csv if format == "csv" else exports.to_json)(session, code)
     out.write_text(content, encoding="utf-8")
     typer.echo(f"wrote {out}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -137,7 +138,12 @@ def test_load_list_export(env: dict[str, str], tmp_path: Path) -> None:
     assert "Le nouveau parc des Tilleuls" in ok(env, "consultation", "list")
     out = tmp_path / "parc.csv"
     ok(env, "export", "PARC", "--format", "csv", "--out", str(out))
-    assert out.read_text().startswith("contribution_id,channel,status")
+    assert out.read_text().startswith("contribution_id,participant,channel,status")
+    tallies = tmp_path / "parc-tallies.csv"
+    ok(env, "export", "PARC", "--what", "tallies", "--out", str(tallies))
+    assert tallies.read_text().startswith("question_id,option,label,channel,counted")
+    assert "error: unknown export 'votes'" in run(env, "export", "PARC", "--what", "votes",
+                                                  "--out", str(tallies)).stderr  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -166,6 +172,7 @@ def test_bad_definition_file(env: dict[str, str], tmp_path: Path) -> None:
     ok(env, "init")
     bad = tmp_path / "bad.yaml"
     bad.write_text(BUDGET.read_text().replace("max_choices: 3", "max_choices: 12"))
+    shutil.copy(BUDGET.parent / "population-exemple.csv", tmp_path)
     done = run(env, "consultation", "load", str(bad))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "bad.yaml: questions[0] (projets): min_choices (1) and max_choices (12)" in done.stderr

@@ -128,7 +128,7 @@ def test_the_loader_raises_only_definition_errors(where: int, inserted: str, quo
     piece = json.dumps(inserted) if quoted else inserted
     text = PARC_TEXT[:where] + piece + PARC_TEXT[where:]
     try:
-        definition_from_yaml(text, source="parc.yaml")
+        definition_from_yaml(text, source="parc.yaml", folder=PARC.parent)
     except DefinitionError as error:
         str(error).encode("utf-8")  # printable on any terminal
 
@@ -138,7 +138,7 @@ def test_the_loader_raises_only_definition_errors(where: int, inserted: str, quo
 def test_any_title_is_loaded_or_refused_with_a_reason(title: str) -> None:
     text = PARC_TEXT.replace("fr: Le nouveau parc des Tilleuls", f"fr: {json.dumps(title)}")
     try:
-        definition = definition_from_yaml(text)
+        definition = definition_from_yaml(text, folder=PARC.parent)
     except DefinitionError:
         return
     check_text(definition.title.fr, 10_000, multiline=True)

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from gateway.consultations.population import PopulationError, read_population
 from gateway.consultations.schema import Definition
 from gateway.errors import PortevoixError
 from gateway.text import UnsafeText, check_text, escape_surrogates
@@ -33,10 +34,12 @@ def load_definition(path: Path) -> Definition:
         raise DefinitionError(f"{path}: no such file") from None
     except UnicodeDecodeError:
         raise DefinitionError(f"{path}: not UTF-8 text") from None
-    return definition_from_yaml(text, source=str(path))
+    return definition_from_yaml(text, source=str(path), folder=path.parent)
 
 
-def definition_from_yaml(text: str, source: str = "<definition>") -> Definition:
+def definition_from_yaml(
+    text: str, source: str = "<definition>", folder: Path | None = None
+) -> Definition:
     """Read a definition from YAML text; DefinitionError names the first mistake."""
     if len(text) > MAX_DEFINITION_CHARS:
         raise DefinitionError(f"{source}: over {MAX_DEFINITION_CHARS} characters")
@@ -49,17 +52,47 @@ def definition_from_yaml(text: str, source: str = "<definition>") -> Definition:
         raise DefinitionError(f"{source}: not valid YAML: {error}") from None
     except RecursionError:
         raise DefinitionError(f"{source}: not valid YAML: nested too deeply") from None
-    return parse_definition(data, source=source)
+    return parse_definition(data, source=source, folder=folder)
 
 
-def parse_definition(data: Any, source: str = "<definition>") -> Definition:
+def parse_definition(
+    data: Any, source: str = "<definition>", folder: Path | None = None
+) -> Definition:
     if not isinstance(data, dict):
         raise DefinitionError(f"{source}: expected a mapping of fields at the top level")
     _refuse_unsafe_text(data, source)
+    data = _with_population(data, source, folder)
     try:
         return Definition.model_validate(data)
     except ValidationError as error:
         raise DefinitionError(f"{source}: {describe(error, data)}") from None
+
+
+def _with_population(data: dict[Any, Any], source: str, folder: Path | None) -> dict[Any, Any]:
+    """Copy the figures of `results.population: FILE.csv` (next to the definition) in."""
+    results = data.get("results")
+    if not isinstance(results, dict) or not isinstance(results.get("population"), str):
+        return data
+    if folder is None:
+        raise DefinitionError(f"{source}: results.population: a file needs the definition's folder")
+    name = results["population"]
+    if Path(name).is_absolute() or ".." in Path(name).parts:
+        raise DefinitionError(f"{source}: results.population: name a file beside the definition")
+    try:
+        cells = _marginal(read_population(folder / name), data)
+    except PopulationError as error:
+        raise DefinitionError(f"{source}: results.population: {error}") from None
+    return {**data, "results": {**results, "population": cells, "population_source": name}}
+
+
+def _marginal(cells: list[dict[str, Any]], data: dict[Any, Any]) -> list[Any]:
+    """Sum the figures over the columns this definition asks no profile question about."""
+    asked = {q.get("id") for q in data.get("profile") or [] if isinstance(q, dict)}
+    totals: dict[tuple[tuple[str, str], ...], int] = {}
+    for cell in cells:
+        groups = tuple(sorted((k, v) for k, v in cell["groups"].items() if k in asked))
+        totals[groups] = totals.get(groups, 0) + cell["count"]
+    return [{"groups": dict(groups), "count": count} for groups, count in totals.items()]
 
 
 def _refuse_unsafe_text(data: dict[Any, Any], source: str) -> None:

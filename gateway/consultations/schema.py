@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -208,6 +209,37 @@ class Identity(Strict):
     on_duplicate: OnDuplicate = OnDuplicate.FIRST_WINS
 
 
+class PopulationCell(Strict):
+    """How many residents share these profile answers (INSEE-style reference figures)."""
+
+    groups: dict[str, str]
+    count: int = Field(ge=0)
+
+
+class Results(Strict):
+    """When the results are public, and the reference population to set them against."""
+
+    published_at: datetime | None = Field(
+        None, description="Results are public from this time; staff-only before"
+    )
+    population_source: str | None = None
+    population: list[PopulationCell] = []
+    # The commune's time zone: participation per day is counted in local days.
+    time_zone: str = "Europe/Paris"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Paris") from None
+        return value
+
+    def published(self, at: datetime) -> bool:
+        return self.published_at is not None and self.published_at <= at
+
+
 class Definition(Strict):
     code: Code
     kind: Kind = Kind.CONSULTATION
@@ -223,6 +255,7 @@ class Definition(Strict):
     sms_transliterate: bool = Field(
         True, description="May SMS text be sent without accents to fit GSM-7 segments?"
     )
+    results: Results = Results()
 
     @model_validator(mode="after")
     def _check(self) -> Definition:
@@ -232,7 +265,22 @@ class Definition(Strict):
             raise ValueError("closes_at must come after opens_at")
         _require_unique("question id", [q.id for q in self.all_questions])
         _require_unique("channel", [c.value for c in self.channels])
+        if self.results.published_at is not None and self.results.published_at.tzinfo is None:
+            raise ValueError("results.published_at needs a time zone")
+        self._check_population()
         return self
+
+    def _check_population(self) -> None:
+        profile = {q.id: {o.key for o in q.options} for q in self.profile}
+        for index, cell in enumerate(self.results.population):
+            if not cell.groups:
+                raise ValueError("results.population: no column names a profile question")
+            for question_id, key in cell.groups.items():
+                if key not in profile.get(question_id, ()):
+                    raise ValueError(
+                        f"results.population[{index}]: {question_id}={key!r} is not an option "
+                        "of a profile question"
+                    )
 
     @property
     def all_questions(self) -> list[Question]:

@@ -137,7 +137,9 @@ def _require_open(definition: Definition, at: datetime) -> None:
 def _check_answers(
     definition: Definition, intake: Intake, policy: DoorPolicy
 ) -> list[tuple[AnswerIn, AnswerCheck]]:
-    threshold = definition.review_confidence_threshold or policy.review_confidence_threshold
+    own = definition.review_confidence_threshold
+    # A definition's own threshold wins, 0 included (every machine reading counts).
+    threshold = policy.review_confidence_threshold if own is None else own
     # A None value is a question the resident left unanswered.
     answered = [a for a in intake.answers if a.value is not None]
     given = {a.question_id for a in answered}

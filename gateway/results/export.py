@@ -1,22 +1,35 @@
-"""Pseudonymous exports: no participant key, no raw identifier, ever."""
+"""Pseudonymous exports: never a stored participant key, never a raw identifier.
+
+A participant appears as a pseudonym: the stored key hashed again with a random salt
+drawn for this export and then forgotten. Within one export the same person has one
+pseudonym (so one-per-person can be checked); two exports cannot be joined on it, and
+nobody holding the store can recompute it.
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
+from importlib.resources import files
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gateway.consultations import repository as consultations
+from gateway.results.tally import Tally
 from gateway.store.base import as_utc
-from gateway.store.models import Contribution
+from gateway.store.models import Contribution, Participant
 
+SALT_BYTES = 32
 CSV_COLUMNS = [
     "contribution_id",
+    "participant",
     "channel",
     "status",
     "submitted_at",
@@ -30,17 +43,39 @@ CSV_COLUMNS = [
 ]
 
 
+def contribution_schema() -> dict[str, Any]:
+    """The open JSON Schema of one exported contribution, served at /schema/contribution.json."""
+    text = files("gateway.results").joinpath("contribution.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def pseudonymiser() -> Callable[[str | None], str | None]:
+    """A function from stored key to this export's pseudonym, with a salt drawn now."""
+    salt = secrets.token_bytes(SALT_BYTES)
+
+    def pseudonym(key_hash: str | None) -> str | None:
+        if key_hash is None:
+            return None
+        return hmac.new(salt, key_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+    return pseudonym
+
+
 def contributions(session: Session, code: str) -> Iterator[dict[str, Any]]:
     consultation = consultations.get(session, code)
-    rows = session.scalars(
-        select(Contribution)
+    pseudonym = pseudonymiser()
+    rows = session.execute(
+        select(Contribution, Participant.key_hash)
+        .outerjoin(Participant, Participant.id == Contribution.participant_id)
         .where(Contribution.consultation_id == consultation.id)
         .options(selectinload(Contribution.answers))
         .order_by(Contribution.id)
     )
-    for contribution in rows:
+    for contribution, key_hash in rows:
         yield {
             "contribution_id": contribution.id,
+            "participant": pseudonym(key_hash),
             "channel": contribution.channel,
             "status": contribution.status,
             "submitted_at": as_utc(contribution.submitted_at).isoformat(),
@@ -78,12 +113,39 @@ def to_csv(session: Session, code: str) -> str:
             writer.writerow(
                 {
                     **head,
+                    "participant": head["participant"] or "",
                     "question_id": answer["question_id"],
                     "value": _cell("|".join(value) if isinstance(value, list) else value),
                     "source": answer["source"],
                     "confidence": answer["confidence"],
                     "answer_status": answer["status"],
                 }
+            )
+    return out.getvalue()
+
+
+TALLY_COLUMNS = ["question_id", "option", "label", "channel", "counted", "awaiting_review"]
+
+
+def tally_to_json(result: Tally) -> str:
+    return json.dumps(result.as_dict(), ensure_ascii=False, indent=2)
+
+
+def tally_to_csv(result: Tally) -> str:
+    """One row per question, option and channel, then the option's total ("all")."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=TALLY_COLUMNS)
+    writer.writeheader()
+    for question in result.questions:
+        labels = {r.key: r.label for r in question.ranking}
+        for key, count in question.counts.items():
+            row = {"question_id": question.question_id, "option": key}
+            row["label"] = _cell(labels.get(key, key))
+            for channel, counts in sorted(question.by_channel.items()):
+                writer.writerow({**row, "channel": channel, "counted": counts.get(key, 0)})
+            awaiting = question.awaiting_counts.get(key, 0)
+            writer.writerow(
+                {**row, "channel": "all", "counted": count, "awaiting_review": awaiting}
             )
     return out.getvalue()
 

@@ -1,54 +1,23 @@
-"""Tallies read from the store: per question, per option, per channel."""
+"""Tallies read from the store: per question, option and channel, with the ranking.
+
+The database groups and counts (see `repository`); this module only adds the grouped
+rows up, so its cost depends on the number of distinct answers, not of contributions.
+"""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.consultations import repository as consultations
-from gateway.consultations.schema import Question, QuestionType
-from gateway.store.models import Answer, AnswerStatus, Contribution, ContributionStatus
-
-COUNTED = ContributionStatus.COUNTED.value
-REVIEW = ContributionStatus.REVIEW.value
-
-
-@dataclass
-class QuestionTally:
-    question_id: str
-    type: str
-    text: str
-    counts: dict[str, int] = field(default_factory=dict)
-    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
-    answered: int = 0
-    awaiting_review: int = 0
-    mean: float | None = None
-
-
-@dataclass
-class Tally:
-    code: str
-    title: str
-    kind: str
-    contributions: dict[str, int]
-    by_channel: dict[str, int]
-    questions: list[QuestionTally]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "title": self.title,
-            "kind": self.kind,
-            "contributions": self.contributions,
-            "counted_by_channel": self.by_channel,
-            "questions": [q.__dict__ for q in self.questions],
-            "method": METHOD,
-        }
-
+from gateway.consultations.schema import CHOICE_TYPES, Definition, Question, QuestionType
+from gateway.results import repository
+from gateway.results.inclusion import Inclusion, inclusion
+from gateway.results.method import Method, method
+from gateway.store.base import utcnow
 
 METHOD = (
     "Only contributions with status 'counted' are tallied. Contributions awaiting review "
@@ -57,95 +26,172 @@ METHOD = (
 )
 
 
-def tally(session: Session, code: str, language: str = "fr") -> Tally:
+@dataclass
+class Rank:
+    """An option's place: options with the same count share a place (1, 2, 2, 4)."""
+
+    key: str
+    label: str
+    count: int
+    rank: int
+    tied_with: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QuestionTally:
+    question_id: str
+    type: str
+    text: str
+    profile: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
+    answered: int = 0
+    answered_by_channel: dict[str, int] = field(default_factory=dict)
+    awaiting_review: int = 0
+    awaiting_by_channel: dict[str, int] = field(default_factory=dict)
+    # What the machine read in answers still awaiting review: not counted yet.
+    awaiting_counts: dict[str, int] = field(default_factory=dict)
+    mean: float | None = None
+    ranking: list[Rank] = field(default_factory=list)
+    # True when the answers awaiting review are enough to change the order.
+    ranking_unsettled: bool = False
+    _sum: float = 0.0
+    _numbers: int = 0
+
+
+@dataclass
+class Tally:
+    code: str
+    title: str
+    kind: str
+    language: str
+    contributions: dict[str, int]
+    by_channel: dict[str, int]
+    questions: list[QuestionTally]
+    inclusion: Inclusion
+    method: Method
+    published: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "title": self.title,
+            "kind": self.kind,
+            "published": self.published,
+            "contributions": self.contributions,
+            "counted_by_channel": self.by_channel,
+            "questions": [_question_dict(q) for q in self.questions],
+            "inclusion": asdict(self.inclusion),
+            "method": {"rule": METHOD, **asdict(self.method)},
+        }
+
+    def question(self, question_id: str) -> QuestionTally:
+        return next(q for q in self.questions if q.question_id == question_id)
+
+
+def _question_dict(question: QuestionTally) -> dict[str, Any]:
+    return {k: v for k, v in asdict(question).items() if not k.startswith("_")}
+
+
+def tally(
+    session: Session, code: str, language: str = "fr", default_threshold: float = 0.8
+) -> Tally:
+    """Count a consultation's answers; `default_threshold` is the operator's review setting."""
     consultation = consultations.get(session, code)
     definition = consultations.definition_of(consultation)
-    statuses = _statuses(session, consultation.id)
-    rows = session.execute(
-        select(
-            Contribution.status,
-            Contribution.channel,
-            Answer.question_id,
-            Answer.value,
-            Answer.status,
-        )
-        .join(Answer, Answer.contribution_id == Contribution.id)
-        .where(
-            Contribution.consultation_id == consultation.id,
-            Contribution.status.in_([COUNTED, REVIEW]),
-        )
-    ).all()
-    questions = {q.id: _empty(q, language) for q in definition.all_questions}
-    numbers: dict[str, list[float]] = defaultdict(list)
-    for status, channel, question_id, value, answer_status in rows:
-        entry = questions.get(question_id)
-        if entry is None:
-            continue
-        if status != COUNTED or answer_status != AnswerStatus.VALID:
-            entry.awaiting_review += status == REVIEW
-            continue
-        _count(entry, definition.question(question_id), channel, value, numbers[question_id])
-    for question_id, values in numbers.items():
-        questions[question_id].mean = round(sum(values) / len(values), 2) if values else None
+    questions = _question_tallies(session, consultation.id, definition, language)
+    by_channel = repository.counted_by_channel(session, consultation.id)
     return Tally(
         code=consultation.code,
         title=definition.title.get(language),
         kind=definition.kind.value,
-        contributions=dict(statuses),
-        by_channel=_counted_by_channel(session, consultation.id),
-        questions=list(questions.values()),
+        language=language,
+        contributions=repository.status_counts(session, consultation.id),
+        by_channel=by_channel,
+        questions=questions,
+        inclusion=inclusion(session, consultation.id, definition, _profiles(questions), language),
+        method=method(session, consultation.id, definition, language, default_threshold),
+        published=definition.results.published(utcnow()),
     )
 
 
-def _statuses(session: Session, consultation_id: int) -> Counter[str]:
-    return Counter(
-        session.scalars(
-            select(Contribution.status).where(Contribution.consultation_id == consultation_id)
-        )
-    )
+def _profiles(questions: list[QuestionTally]) -> dict[str, dict[str, dict[str, int]]]:
+    return {q.question_id: q.by_channel for q in questions if q.profile}
 
 
-def _counted_by_channel(session: Session, consultation_id: int) -> dict[str, int]:
-    return dict(
-        Counter(
-            session.scalars(
-                select(Contribution.channel).where(
-                    Contribution.consultation_id == consultation_id,
-                    Contribution.status == COUNTED,
-                )
-            )
-        )
-    )
+def _question_tallies(
+    session: Session, consultation_id: int, definition: Definition, language: str
+) -> list[QuestionTally]:
+    questions = {q.id: _empty(q, definition, language) for q in definition.all_questions}
+    free_text = [q.id for q in definition.all_questions if q.type == QuestionType.TEXT]
+    for group in repository.answer_groups(session, consultation_id, free_text):
+        entry, question = questions.get(group.question_id), definition.question(group.question_id)
+        if entry is not None and question is not None:
+            _add(entry, question, group)
+    for entry in questions.values():
+        _finish(entry, definition.question(entry.question_id), language)
+    return list(questions.values())
 
 
-def _empty(question: Question, language: str) -> QuestionTally:
+def _empty(question: Question, definition: Definition, language: str) -> QuestionTally:
     entry = QuestionTally(question.id, question.type.value, question.text.get(language))
+    entry.profile = question in definition.profile
     entry.counts = {o.key: 0 for o in question.options}
     return entry
 
 
-def _count(
-    entry: QuestionTally,
-    question: Question | None,
-    channel: str,
-    value: Any,
-    numbers: list[float],
-) -> None:
-    entry.answered += 1
-    if question is None:
-        return
-    keys = _keys(question, value)
-    per_channel = entry.by_channel.setdefault(channel, {})
-    for key in keys:
-        entry.counts[key] = entry.counts.get(key, 0) + 1
-        per_channel[key] = per_channel.get(key, 0) + 1
-    if question.type in (QuestionType.SCALE, QuestionType.NUMBER):
-        numbers.append(float(value))
+def _add(entry: QuestionTally, question: Question, group: repository.AnswerGroup) -> None:
+    if group.state == "review":
+        entry.awaiting_review += group.count
+        _bump(entry.awaiting_by_channel, group.channel, group.count)
+        for key in _keys(question, group.value):
+            _bump(entry.awaiting_counts, key, group.count)
+    elif group.state == "counted":
+        entry.answered += group.count
+        _bump(entry.answered_by_channel, group.channel, group.count)
+        for key in _keys(question, group.value):
+            _bump(entry.counts, key, group.count)
+            _bump(entry.by_channel.setdefault(group.channel, {}), key, group.count)
+        if question.type in (QuestionType.SCALE, QuestionType.NUMBER):
+            entry._sum += float(group.value) * group.count
+            entry._numbers += group.count
+
+
+def _bump(counts: dict[str, int], key: str, by: int) -> None:
+    counts[key] = counts.get(key, 0) + by
 
 
 def _keys(question: Question, value: Any) -> list[str]:
-    if question.type == QuestionType.TEXT:
+    if question.type == QuestionType.TEXT or value is None:
         return []
     if isinstance(value, list):
         return [str(v) for v in value]
     return [str(value)]
+
+
+def _finish(entry: QuestionTally, question: Question | None, language: str) -> None:
+    if entry._numbers:
+        entry.mean = round(entry._sum / entry._numbers, 2)
+        entry.counts = dict(sorted(entry.counts.items(), key=lambda item: float(item[0])))
+    if question is not None and question.type in CHOICE_TYPES and not entry.profile:
+        entry.ranking = ranking(question, entry.counts, language)
+        entry.ranking_unsettled = _unsettled(entry.ranking, entry.awaiting_review)
+
+
+def ranking(question: Question, counts: dict[str, int], language: str) -> list[Rank]:
+    """Options by count, most first; equal counts share a place and name each other."""
+    ordered = sorted(question.options, key=lambda o: -counts.get(o.key, 0))
+    ranks: list[Rank] = []
+    for position, option in enumerate(ordered, start=1):
+        count = counts.get(option.key, 0)
+        shared = ranks[-1].rank if ranks and ranks[-1].count == count else position
+        ranks.append(Rank(option.key, option.label.get(language), count, shared))
+    for entry in ranks:
+        entry.tied_with = [r.key for r in ranks if r.rank == entry.rank and r is not entry]
+    return ranks
+
+
+def _unsettled(ranks: list[Rank], awaiting: int) -> bool:
+    """Whether the answers awaiting review could close the gap between two places."""
+    gaps = [a.count - b.count for a, b in pairwise(ranks) if a.count > b.count]
+    return awaiting > 0 and any(gap <= awaiting for gap in gaps)

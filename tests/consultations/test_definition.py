@@ -90,7 +90,7 @@ BAD_DEFINITIONS = [
 @pytest.mark.parametrize(("path", "value", "expected"), BAD_DEFINITIONS)
 def test_bad_definition_gets_one_clear_error(path: list[Any], value: Any, expected: str) -> None:
     with pytest.raises(DefinitionError) as caught:
-        parse_definition(_mutate(path, value), source="budget.yaml")
+        parse_definition(_mutate(path, value), source="budget.yaml", folder=BUDGET.parent)
     message = str(caught.value)
     assert message.startswith("budget.yaml: ")
     assert expected in message

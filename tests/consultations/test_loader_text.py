@@ -48,14 +48,14 @@ def _parc(old: str, new: str) -> str:
 )  # fmt: skip
 def test_hostile_text_gets_a_definition_error(text: str, expected: str) -> None:
     with pytest.raises(DefinitionError) as caught:
-        definition_from_yaml(text, source="parc.yaml")
+        definition_from_yaml(text, source="parc.yaml", folder=PARC.parent)
     assert str(caught.value).startswith("parc.yaml: ")
     assert expected in str(caught.value)
 
 
 def test_lines_rtl_marks_and_combining_accents_are_text() -> None:
     text = _parc(QUESTION, 'fr: "Allez-vous\\n\\tau parc\\u200f e\\u0301 ?"')
-    question = definition_from_yaml(text).question("frequentation")
+    question = definition_from_yaml(text, folder=PARC.parent).question("frequentation")
     assert question is not None and question.text.fr == "Allez-vous\n\tau parc\u200f e\u0301 ?"
 
 

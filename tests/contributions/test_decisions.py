@@ -260,7 +260,7 @@ def _budget_with_review_rule(runtime: Runtime) -> str:
     data["code"] = "BUDGETREV"
     data["identity"]["on_duplicate"] = "review"
     with runtime.sessions() as session, session.begin():
-        consultations.save_definition(session, parse_definition(data))
+        consultations.save_definition(session, parse_definition(data, folder=BUDGET.parent))
     return "BUDGETREV"
 
 

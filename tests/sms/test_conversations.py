@@ -330,7 +330,9 @@ def _reload(runtime: Runtime, code: str, change: str) -> None:
             changed = definition.model_copy(update={"channels": channels})
         else:
             changed = definition.model_copy(update={"questions": definition.questions[:1]})
-            changed = changed.model_copy(update={"profile": []})
+            # Without profile questions, the reference population has no group to name.
+            results = definition.results.model_copy(update={"population": []})
+            changed = changed.model_copy(update={"profile": [], "results": results})
         consultations.save_definition(session, Definition.model_validate(changed.model_dump()))
 
 

@@ -331,7 +331,7 @@ def test_one_per_person_review_rule_keeps_both_for_a_mediateur(store: Runtime) -
     data["code"] = "BUDGETREV"
     data["identity"]["on_duplicate"] = "review"
     with store.sessions() as session, session.begin():
-        consultations.save_definition(session, parse_definition(data))
+        consultations.save_definition(session, parse_definition(data, folder=BUDGET.parent))
     person = make_participant("+33612345678")
     first = record(store, make_intake("BUDGETREV", participant=person))
     second = record(store, make_intake("BUDGETREV", participant=person))
@@ -341,3 +341,13 @@ def test_one_per_person_review_rule_keeps_both_for_a_mediateur(store: Runtime) -
     with store.sessions() as session:
         result = tally(session, "BUDGETREV")
     assert result.questions[0].counts["bancs"] == 1 and result.questions[0].awaiting_review == 1
+
+
+def test_a_definition_threshold_of_zero_is_its_own_not_the_setting(store: Runtime) -> None:
+    data = yaml.safe_load(BUDGET.read_text(encoding="utf-8"))
+    data["code"] = "BUDGETZERO"
+    data["review_confidence_threshold"] = 0
+    with store.sessions() as session, session.begin():
+        consultations.save_definition(session, parse_definition(data, folder=BUDGET.parent))
+    unsure = make_intake("BUDGETZERO", source=AnswerSource.OMR, confidence=0.5)
+    assert record(store, unsure).status == ContributionStatus.COUNTED
