@@ -51,7 +51,8 @@ def mu_law_decode(codes: np.ndarray) -> np.ndarray:
     exponent = (inverted >> 4) & 0x07
     mantissa = inverted & 0x0F
     magnitude = (((mantissa.astype(np.int32) << 3) + 0x84) << exponent) - 0x84
-    return (sign * magnitude / 32768).astype(np.float32)
+    decoded: np.ndarray = (sign * magnitude / 32768).astype(np.float32)
+    return decoded
 
 
 def mu_law_encode(samples: np.ndarray) -> bytes:
@@ -61,8 +62,8 @@ def mu_law_encode(samples: np.ndarray) -> bytes:
     magnitude = np.abs(value) + 0x84
     exponent = np.floor(np.log2(magnitude >> 7)).astype(np.int32).clip(0, 7)
     mantissa = (magnitude >> (exponent + 3)) & 0x0F
-    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
+    return bytes((~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes())
 
 
 def _pcm(samples: np.ndarray) -> bytes:
-    return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+    return bytes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())

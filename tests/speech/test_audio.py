@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from gateway.config import Settings
+from gateway.speech import SpeechUnavailable
 from gateway.speech.wav import BadAudio, check_audio, read_wav
 from tests.speech.phone import make_wav
 
@@ -53,3 +57,17 @@ def test_unreadable_or_silent_recordings_are_refused(recording: bytes, reason: s
 def test_a_pcm_header_is_read() -> None:
     wav = read_wav(make_wav(b"\0\1" * 10))
     assert (wav.rate, wav.frames, wav.encoding) == (8000, 10, 1)
+
+
+def test_doctor_refuses_a_whisper_model_that_is_not_the_published_one(tmp_path: Path) -> None:
+    from gateway.speech import whisper
+    from gateway.speech.engines import speech_checks
+
+    for name in ("model.bin", *whisper.MODEL_FILES):
+        (tmp_path / name).write_bytes(b"{}")
+    (tmp_path / whisper.VERIFIED_MARK).write_text(whisper.MODEL_SHA256)
+    settings = Settings(stt_engine="whisper", whisper_model_dir=tmp_path)
+    model = next(c for c in speech_checks(settings) if c.what.startswith("Whisper model"))
+    assert not model.ok and model.required and "setup-speech" in model.fix
+    with pytest.raises(SpeechUnavailable, match="no checked Whisper model"):
+        whisper.WhisperEngine(tmp_path / "elsewhere")
