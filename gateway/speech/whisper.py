@@ -16,8 +16,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from gateway.speech import SpeechUnavailable, Transcript, Word
 
 MODEL_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
@@ -107,6 +105,8 @@ class WhisperEngine:
         )
 
     def transcribe(self, pcm: bytes, language: str) -> Transcript:
+        import numpy as np  # with the speech extra, like faster-whisper itself.
+
         samples = np.frombuffer(pcm, "<i2").astype(np.float32) / 32768
         # Temperature 0 without fallback: the same audio always gives the same
         # transcript (fallback samples at random). No conditioning on earlier text:
