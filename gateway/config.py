@@ -88,6 +88,15 @@ class Settings(BaseSettings):
     kiosk_idle_seconds: int = Field(120, ge=10)
     kiosk_warning_seconds: int = Field(30, ge=5)
 
+    # Speech to text for spoken answers: whisper, vosk or none. Unset: whisper when
+    # the `speech` extra is installed, else none (recordings wait for a person).
+    stt_engine: Literal["whisper", "vosk", "none"] | None = None
+    # Where `portevoix ivr setup-speech` joins the Whisper model; default
+    # <data_dir>/speech/whisper-base.
+    whisper_model_dir: Path | None = None
+    # A Vosk model directory (e.g. vosk-model-small-fr-0.22), for the vosk engine.
+    vosk_model: Path | None = None
+
     # A staff session ends after this long without a request, and this long after sign-in.
     staff_session_idle_minutes: int = 30
     staff_session_max_hours: int = 12

@@ -13,6 +13,8 @@ python3.11 -c "import ensurepip" >/dev/null 2>&1 || needed+=(python3-venv)
 if [ "${1:-run}" != run ]; then
     [ -n "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null || true)" ] || needed+=(postgresql)
     need redis-server redis-server
+    # French test speech for the speech-to-text tests, generated on the machine.
+    need espeak-ng espeak-ng
 fi
 # The benchmarks load the servers with wrk, so the client costs little CPU.
 [ "${1:-run}" != bench ] || need wrk wrk

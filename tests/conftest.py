@@ -78,6 +78,8 @@ def _truncate_postgres(url: str) -> None:
 
 
 def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    # Speech to text is off unless a test turns it on: the model takes seconds to load.
+    overrides = {"stt_engine": "none"} | overrides
     return Settings(
         environment="test",
         data_dir=tmp_path / "data",

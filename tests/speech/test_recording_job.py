@@ -1,0 +1,76 @@
+"""A spoken idea from the recording-status callback to its transcript, kept for review."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.ivr.models import RecordingStatus
+from gateway.runtime import Runtime
+from gateway.store.models import AnswerStatus, Contribution, ContributionStatus, JobStatus
+from gateway.twilio.standin import TwilioStandIn, twilio_stand_in
+from tests.ivr.test_line import (
+    ACCOUNT,
+    RECORDING,
+    _evidence_roles,
+    _leave_an_idea,
+    _recording,
+    _run_pending,
+)
+from tests.sms.conftest import Clock, make_sms_runtime
+from tests.sms.twilio import TOKEN
+
+IDEA = "il faudrait des pistes cyclables sur la route de la gare"
+
+
+@pytest.fixture
+def twilio() -> Iterator[TwilioStandIn]:
+    with twilio_stand_in(ACCOUNT, TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def speech_runtime(
+    tmp_path: Path,
+    db_url: str,
+    clock: Clock,
+    twilio: TwilioStandIn,
+    whisper_dir: Path,
+) -> Iterator[Runtime]:
+    runtime = make_sms_runtime(
+        tmp_path,
+        db_url,
+        twilio_account_sid=ACCOUNT,
+        twilio_api_url=twilio.url,
+        stt_engine="whisper",
+        whisper_model_dir=whisper_dir,
+    )
+    yield runtime
+    runtime.close()
+
+
+def test_a_spoken_idea_is_transcribed_beside_its_audio_and_left_for_review(
+    speech_runtime: Runtime,
+    twilio: TwilioStandIn,
+    speak: Callable[[str], bytes],
+) -> None:
+    twilio.recordings[RECORDING] = speak(IDEA)
+    _leave_an_idea(speech_runtime, twilio)
+    assert _run_pending(speech_runtime) == [JobStatus.DONE]
+    recording = _recording(speech_runtime)
+    assert recording.status == RecordingStatus.KEPT and recording.error is None
+    assert recording.contribution_id is not None
+    roles = _evidence_roles(speech_runtime, recording.contribution_id)
+    assert {"recording", "transcript"} <= roles
+    stored = json.loads(speech_runtime.evidence.read(recording.transcript_sha256 or ""))
+    assert stored["engine"] == "whisper" and stored["text"] == recording.text
+    assert {"faudrait", "route"} <= set(stored["text"].lower().split())
+    assert all(0 <= word["confidence"] <= 1 for word in stored["words"])
+    with speech_runtime.sessions() as session:
+        contribution = session.get_one(Contribution, recording.contribution_id)
+        answer = next(a for a in contribution.answers if a.question_id == recording.question_id)
+        assert contribution.status == ContributionStatus.REVIEW
+        assert (answer.status, answer.value) == (AnswerStatus.REVIEW, "")
