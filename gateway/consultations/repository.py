@@ -1,4 +1,10 @@
-"""Consultations in the store: load definitions, find them by code."""
+"""Consultations in the store: load definitions, find them by code.
+
+Every message or intake reads its consultation, so a row is read without its
+definition JSON, and the definition is parsed once per version and process:
+`definition_of` keys its cache by the content hash on the row just read, so a
+version loaded by any process is seen by all of them at their next read.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import hashlib
 import json
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from gateway import audit
 from gateway.consultations.schema import Definition, could_be_code, normalise_code
@@ -46,11 +52,15 @@ def save_definition(
     return consultation, True
 
 
+# The definition JSON is loaded (lazily, by `definition_of`) only for a version not parsed yet.
+_LIGHT = select(Consultation).options(defer(Consultation.definition))
+
+
 def find(session: Session, code: str) -> Consultation | None:
     # Text that cannot be a code (NUL, megabytes) never reaches the database.
     if not could_be_code(code):
         return None
-    return session.scalar(select(Consultation).where(Consultation.code == normalise_code(code)))
+    return session.scalar(_LIGHT.where(Consultation.code == normalise_code(code)))
 
 
 def get(session: Session, code: str) -> Consultation:
@@ -72,16 +82,18 @@ def took_part(session: Session, code: str, key_hash: str) -> bool:
 
 
 def list_all(session: Session) -> list[Consultation]:
-    return list(session.scalars(select(Consultation).order_by(Consultation.code)))
+    return list(session.scalars(_LIGHT.order_by(Consultation.code)))
 
 
-_PARSED: dict[str, Definition] = {}
+# Per code, the version this process parsed last: (definition hash, definition).
+_PARSED: dict[str, tuple[str, Definition]] = {}
 
 
 def definition_of(consultation: Consultation) -> Definition:
-    """Parse a stored definition once per content hash (each intake needs it)."""
-    parsed = _PARSED.get(consultation.definition_hash)
-    if parsed is None:
-        parsed = Definition.model_validate(consultation.definition)
-        _PARSED[consultation.definition_hash] = parsed
+    """The consultation's definition, parsed once per version; call it in the row's session."""
+    cached = _PARSED.get(consultation.code)
+    if cached is not None and cached[0] == consultation.definition_hash:
+        return cached[1]
+    parsed = Definition.model_validate(consultation.definition)
+    _PARSED[consultation.code] = (consultation.definition_hash, parsed)
     return parsed
