@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import BindParameter, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from gateway import contacts
 from gateway.sms.models import (
     FINAL_OUTBOUND,
     ConversationStatus,
@@ -18,7 +20,7 @@ from gateway.sms.models import (
     SmsStatusEvent,
 )
 from gateway.store.base import utcnow
-from gateway.store.session import insert_or_ignore, insert_or_ignore_row
+from gateway.store.session import insert_or_ignore, insert_or_ignore_row, insert_or_lock_row
 
 
 def claim_message(
@@ -34,25 +36,40 @@ def inbound(session: Session, message_sid: str) -> SmsInbound | None:
     return session.scalar(select(SmsInbound).where(SmsInbound.message_sid == message_sid))
 
 
-def messages_since(session: Session, phone_hash: str, since: datetime) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(SmsInbound)
-            .where(SmsInbound.phone_hash == phone_hash, SmsInbound.received_at >= since)
-        )
-        or 0
-    )
+@dataclass(frozen=True)
+class Standing:
+    """What decides whether a message reaches the conversation at all."""
+
+    opted_out: bool
+    # Messages from the number since the start of the flood window, this one included.
+    recent: int
+
+
+_PHONE: BindParameter[str] = bindparam("phone_hash")
+# Built once: constructing the statement costs more than running it.
+_STANDING = select(
+    contacts.opted_out(_PHONE).label("opted_out"),
+    select(func.count())
+    .select_from(SmsInbound)
+    .where(SmsInbound.phone_hash == _PHONE, SmsInbound.received_at >= bindparam("since"))
+    .scalar_subquery()
+    .label("recent"),
+)
+
+
+def standing(session: Session, phone_hash: str, since: datetime) -> Standing:
+    """Whether the number opted out, and how many messages it sent since `since`: one read."""
+    row = session.execute(_STANDING, {"phone_hash": phone_hash, "since": since}).one()
+    return Standing(opted_out=bool(row.opted_out), recent=int(row.recent))
 
 
 def conversation_for_update(session: Session, phone_hash: str) -> SmsConversation:
     """The number's conversation row, created if new, locked against a concurrent message."""
-    found = _locked_conversation(session, phone_hash)
-    if found is not None:
-        return found
-    insert_or_ignore(
+    now = utcnow()
+    return insert_or_lock_row(
         session,
         SmsConversation,
+        "phone_hash",
         phone_hash=phone_hash,
         language="fr",
         status=ConversationStatus.IDLE,
@@ -60,17 +77,8 @@ def conversation_for_update(session: Session, phone_hash: str) -> SmsConversatio
         attempts=0,
         answers={},
         transcript=[],
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    )
-    created = _locked_conversation(session, phone_hash)
-    assert created is not None, "the conversation row was just inserted"
-    return created
-
-
-def _locked_conversation(session: Session, phone_hash: str) -> SmsConversation | None:
-    return session.scalar(
-        select(SmsConversation).where(SmsConversation.phone_hash == phone_hash).with_for_update()
+        created_at=now,
+        updated_at=now,
     )
 
 

@@ -115,15 +115,42 @@ def insert_or_ignore_row(session: Session, model: type[T], **values: Any) -> T |
     return session.scalars(statement, [values]).one_or_none()
 
 
-_STATEMENTS: dict[tuple[str, type[Any], bool], Any] = {}
+def insert_or_lock_row(session: Session, model: type[T], key: str, **values: Any) -> T:
+    """The row whose unique column `key` holds `values[key]`, inserted if new, locked.
+
+    One statement either way: INSERT … ON CONFLICT DO UPDATE that changes nothing still
+    locks the row it found on PostgreSQL, as SELECT … FOR UPDATE would (SQLite
+    transactions hold the write lock already), and returns it as it is.
+    """
+    statement = _insert_or_lock_statement(session, model, key)
+    options = {"populate_existing": True}
+    row: T = session.scalars(statement, [values], execution_options=options).one()
+    return row
+
+
+# Built once per table: constructing a statement costs more than running it.
+_STATEMENTS: dict[tuple[str, type[Any], str | bool], Any] = {}
 
 
 def _insert_or_ignore_statement(session: Session, model: type[Any], returning_row: bool) -> Any:
-    # Built once per table: constructing the statement costs more than running it.
     dialect = session.get_bind().dialect.name
     key = (dialect, model, returning_row)
     if key not in _STATEMENTS:
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(model).on_conflict_do_nothing()
+        statement = _insert(dialect)(model).on_conflict_do_nothing()
         _STATEMENTS[key] = statement.returning(model if returning_row else model.id)
     return _STATEMENTS[key]
+
+
+def _insert_or_lock_statement(session: Session, model: type[Any], column: str) -> Any:
+    dialect = session.get_bind().dialect.name
+    key = (dialect, model, column)
+    if key not in _STATEMENTS:
+        statement = _insert(dialect)(model)
+        unchanged = {column: getattr(statement.excluded, column)}
+        upsert = statement.on_conflict_do_update(index_elements=[column], set_=unchanged)
+        _STATEMENTS[key] = upsert.returning(model)
+    return _STATEMENTS[key]
+
+
+def _insert(dialect: str) -> Any:
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
