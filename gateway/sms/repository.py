@@ -20,16 +20,20 @@ from gateway.sms.models import (
     SmsStatusEvent,
 )
 from gateway.store.base import utcnow
-from gateway.store.session import insert_or_ignore, insert_or_ignore_row, insert_or_lock_row
+from gateway.store.session import core_connection, insert_or_ignore, insert_or_lock
 
 
-def claim_message(
-    session: Session, message_sid: str, phone_hash: str, now: datetime
-) -> SmsInbound | None:
-    """Log a new MessageSid and return it; None when it was already handled (a retry)."""
-    return insert_or_ignore_row(
+def claim_message(session: Session, message_sid: str, phone_hash: str, now: datetime) -> int | None:
+    """Log a new MessageSid; its row's id, or None when it was already handled (a retry)."""
+    return insert_or_ignore(
         session, SmsInbound, message_sid=message_sid, phone_hash=phone_hash, received_at=now
     )
+
+
+def record_reply(session: Session, inbound_id: int, replies: list[str], outcome: str) -> None:
+    """Keep the replies a message got, for its retries."""
+    params = {"inbound_id": inbound_id, "replies": replies, "outcome": outcome}
+    core_connection(session).execute(_REPLY, params)
 
 
 def inbound(session: Session, message_sid: str) -> SmsInbound | None:
@@ -45,8 +49,9 @@ class Standing:
     recent: int
 
 
+# Built once: constructing a statement costs more than running it.
+_REPLY = update(SmsInbound).where(SmsInbound.id == bindparam("inbound_id"))
 _PHONE: BindParameter[str] = bindparam("phone_hash")
-# Built once: constructing the statement costs more than running it.
 _STANDING = select(
     contacts.opted_out(_PHONE).label("opted_out"),
     select(func.count())
@@ -59,14 +64,19 @@ _STANDING = select(
 
 def standing(session: Session, phone_hash: str, since: datetime) -> Standing:
     """Whether the number opted out, and how many messages it sent since `since`: one read."""
-    row = session.execute(_STANDING, {"phone_hash": phone_hash, "since": since}).one()
+    params = {"phone_hash": phone_hash, "since": since}
+    row = core_connection(session).execute(_STANDING, params).one()
     return Standing(opted_out=bool(row.opted_out), recent=int(row.recent))
 
 
 def conversation_for_update(session: Session, phone_hash: str) -> SmsConversation:
-    """The number's conversation row, created if new, locked against a concurrent message."""
+    """The number's conversation, created if new, locked against a concurrent message.
+
+    Read and written without the ORM's bookkeeping: not an object of the session, it
+    goes back to the store through `save_conversation`.
+    """
     now = utcnow()
-    return insert_or_lock_row(
+    row = insert_or_lock(
         session,
         SmsConversation,
         "phone_hash",
@@ -80,10 +90,41 @@ def conversation_for_update(session: Session, phone_hash: str) -> SmsConversatio
         created_at=now,
         updated_at=now,
     )
+    return SmsConversation(**row)
 
 
 def conversation_row(session: Session, phone_hash: str) -> SmsConversation | None:
-    return session.scalar(select(SmsConversation).where(SmsConversation.phone_hash == phone_hash))
+    """The number's conversation if it has one, to give to `save_conversation` once changed."""
+    row = core_connection(session).execute(_CONVERSATION, {"phone_hash": phone_hash})
+    found = row.mappings().first()
+    return None if found is None else SmsConversation(**found)
+
+
+def save_conversation(session: Session, conversation: SmsConversation) -> None:
+    """Write back where the conversation stands."""
+    values = {name: getattr(conversation, name) for name in _CONVERSATION_STATE}
+    params = {"conversation_id": conversation.id, **values}
+    core_connection(session).execute(_SAVE_CONVERSATION, params)
+
+
+_CONVERSATION = select(*SmsConversation.__table__.columns).where(
+    SmsConversation.phone_hash == _PHONE
+)
+# What a message may change; the UPDATE sets these columns (and updated_at).
+_CONVERSATION_STATE = (
+    "language",
+    "status",
+    "consultation_code",
+    "token",
+    "step",
+    "attempts",
+    "answers",
+    "transcript",
+    "last_message_at",
+)
+_SAVE_CONVERSATION = update(SmsConversation).where(
+    SmsConversation.id == bindparam("conversation_id")
+)
 
 
 def language_of(session: Session, phone_hash: str) -> str | None:

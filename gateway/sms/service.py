@@ -85,9 +85,7 @@ def handle_inbound(session: Session, runtime: Runtime, message: InboundSms) -> R
         previous = sms.inbound(session, message.message_sid)
         return Reply(previous.replies or [] if previous else [], "replay", replayed=True)
     reply = _respond(session, runtime, message, phone_hash, now)
-    logged.replies = reply.messages
-    logged.outcome = reply.outcome
-    session.flush()
+    sms.record_reply(session, logged, reply.messages, reply.outcome)
     return reply
 
 
@@ -145,6 +143,7 @@ def _converse(
             session, runtime, engine, turn.answers, definition, phone_hash, now
         )
         replies = [*replies, receipt]
+    sms.save_conversation(session, conversation)
     texts = [messages.fit(text, definition) for text in replies]
     return Reply(texts, turn.outcome.value, transcripts=transcripts)
 
@@ -163,6 +162,7 @@ def _opt_out(session: Session, body: str, phone_hash: str) -> list[str]:
         language = "en"
     if conversation is not None:
         forget(conversation)
+        sms.save_conversation(session, conversation)
     if not first:
         return []  # Confirmed once already: never another message until START.
     return [t(language, "You will not get SMS from us any more. To start again, send START.")]
@@ -223,7 +223,6 @@ def _finish(
     transcript = _transcript(runtime, conversation)
     intake = _intake(conversation, answers, phone_hash, now, transcript)
     summary = messages.vote_summary(definition, intake.answers, language)
-    # Ended before the door, whatever it decides: the row is written once, in its flush.
     engine.reset()
     try:
         result = record_intake(session, intake, door_policy(runtime))
@@ -310,11 +309,8 @@ class StoreConsultations:
         return self._definitions[code]
 
     def _load(self, code: str) -> Definition | None:
-        consultation = consultations.find(self.session, code)
-        if consultation is None:
-            return None
-        definition = consultations.definition_of(consultation)
-        return definition if Channel.SMS in definition.channels else None
+        definition = consultations.definition_by_code(self.session, code)
+        return definition if definition is not None and Channel.SMS in definition.channels else None
 
     def open_codes(self) -> list[str]:
         codes = []
