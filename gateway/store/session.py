@@ -15,6 +15,10 @@ from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 T = TypeVar("T")
 SQLITE_BUSY_SECONDS = 30
+# The app's request threads (gateway.app.REQUEST_THREADS) and the job workers each
+# hold one connection at most; the overflow is for a burst of one-shot commands.
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
 _HOLDS_TURN = "portevoix.holds_write_turn"
 
 
@@ -33,8 +37,8 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
-        pool_size=20,
-        max_overflow=20,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
     )
 
     @event.listens_for(engine, "connect")
