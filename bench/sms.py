@@ -126,7 +126,7 @@ def _prepare(url: str) -> None:
         "closes_at": "2100-01-01T00:00:00+00:00",
     }
     with make_sessionmaker(engine)() as session, session.begin():
-        consultations.save_definition(session, parse_definition(data))
+        consultations.save_definition(session, parse_definition(data, str(BUDGET), BUDGET.parent))
     engine.dispose()
 
 
