@@ -15,7 +15,9 @@ from tests.helpers import BUDGET
 
 def _budget(title: str) -> Any:
     data = yaml.safe_load(BUDGET.read_text(encoding="utf-8"))
-    return parse_definition(data | {"title": {"fr": title, "en": title}})
+    return parse_definition(
+        data | {"title": {"fr": title, "en": title}}, str(BUDGET), BUDGET.parent
+    )
 
 
 def _save(runtime: Runtime, title: str) -> None:
