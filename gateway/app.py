@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import text
@@ -19,6 +20,12 @@ from gateway.runtime import Runtime
 from gateway.staff.endpoints import router as staff_router
 from gateway.web.static import static_files
 
+# Threads for the endpoints that block (every one that reads the store). Python runs
+# one thread at a time and SQLite one writer: past a few threads, more only contend for
+# the GIL and the pool (anyio's default is 40). A few more than the cores, so that
+# PostgreSQL round trips overlap; `gateway.store.session` sizes the pool to match.
+REQUEST_THREADS = 8
+
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
@@ -26,6 +33,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         app.state.runtime = runtime or channels.build_runtime(settings)
         redispatch_pending(app.state.runtime)
         scheduler = Scheduler(app.state.runtime)

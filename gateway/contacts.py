@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Exists, delete, select
 from sqlalchemy.orm import Session
 
 from gateway.store.base import utcnow
@@ -10,9 +10,13 @@ from gateway.store.models import Channel, ContactOptOut
 from gateway.store.session import insert_or_ignore
 
 
+def opted_out(phone_hash: str | ColumnElement[str]) -> Exists:
+    """Whether a number opted out, as SQL, for a channel that reads it with other things."""
+    return select(ContactOptOut.id).where(ContactOptOut.phone_hash == phone_hash).exists()
+
+
 def is_opted_out(session: Session, phone_hash: str) -> bool:
-    found = session.scalar(select(ContactOptOut.id).where(ContactOptOut.phone_hash == phone_hash))
-    return found is not None
+    return bool(session.scalar(select(opted_out(phone_hash))))
 
 
 def opt_out(session: Session, phone_hash: str, channel: Channel, said: str) -> bool:

@@ -1,17 +1,25 @@
-"""Consultations in the store: load definitions, find them by code."""
+"""Consultations in the store: load definitions, find them by code.
+
+Every message or intake reads its consultation, so a row is read without its
+definition JSON, and the definition is parsed once per version and process:
+`definition_of` keys its cache by the content hash on the row just read, so a
+version loaded by any process is seen by all of them at their next read.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, bindparam, select
+from sqlalchemy.orm import Session, defer
 
 from gateway import audit
 from gateway.consultations.schema import Definition, could_be_code, normalise_code
 from gateway.errors import NotFound
 from gateway.store.models import Consultation, Participant, Participation
+from gateway.store.session import core_connection
 
 
 def definition_hash(definition: Definition) -> str:
@@ -46,11 +54,16 @@ def save_definition(
     return consultation, True
 
 
+# The definition JSON is loaded (lazily, by `definition_of`) only for a version not parsed yet.
+_LIGHT = select(Consultation).options(defer(Consultation.definition))
+_FIND = _LIGHT.where(Consultation.code == bindparam("code"))
+
+
 def find(session: Session, code: str) -> Consultation | None:
     # Text that cannot be a code (NUL, megabytes) never reaches the database.
     if not could_be_code(code):
         return None
-    return session.scalar(select(Consultation).where(Consultation.code == normalise_code(code)))
+    return session.scalar(_FIND, {"code": normalise_code(code)})
 
 
 def get(session: Session, code: str) -> Consultation:
@@ -60,28 +73,61 @@ def get(session: Session, code: str) -> Consultation:
     return consultation
 
 
+def definition_by_code(session: Session, code: str) -> Definition | None:
+    """The definition of `code` as stored now, or None: one light read for a known version."""
+    if not could_be_code(code):
+        return None
+    code = normalise_code(code)
+    connection = core_connection(session)
+    digest = connection.execute(_VERSION, {"code": code}).scalar()
+    if digest is None:
+        return None
+    cached = _PARSED.get(code)
+    if cached is not None and cached[0] == digest:
+        return cached[1]
+    # Hash and JSON read together: a version loaded in between is cached under its own hash.
+    row = connection.execute(_DEFINITION, {"code": code}).one()
+    return _parse(code, row.definition_hash, row.definition)
+
+
 def took_part(session: Session, code: str, key_hash: str) -> bool:
     """Whether a participant already holds a contribution under one-per-person."""
-    found = session.scalar(
-        select(Participation.id)
-        .join(Participant, Participant.id == Participation.participant_id)
-        .join(Consultation, Consultation.id == Participation.consultation_id)
-        .where(Consultation.code == normalise_code(code), Participant.key_hash == key_hash)
-    )
-    return found is not None
+    params = {"code": normalise_code(code), "key_hash": key_hash}
+    return core_connection(session).execute(_TOOK_PART, params).first() is not None
 
 
 def list_all(session: Session) -> list[Consultation]:
-    return list(session.scalars(select(Consultation).order_by(Consultation.code)))
+    return list(session.scalars(_LIGHT.order_by(Consultation.code)))
 
 
-_PARSED: dict[str, Definition] = {}
+# Per code, the version this process parsed last: (definition hash, definition).
+_PARSED: dict[str, tuple[str, Definition]] = {}
 
 
 def definition_of(consultation: Consultation) -> Definition:
-    """Parse a stored definition once per content hash (each intake needs it)."""
-    parsed = _PARSED.get(consultation.definition_hash)
-    if parsed is None:
-        parsed = Definition.model_validate(consultation.definition)
-        _PARSED[consultation.definition_hash] = parsed
+    """The consultation's definition, parsed once per version; call it in the row's session."""
+    cached = _PARSED.get(consultation.code)
+    if cached is not None and cached[0] == consultation.definition_hash:
+        return cached[1]
+    return _parse(consultation.code, consultation.definition_hash, consultation.definition)
+
+
+def _parse(code: str, digest: str, stored: dict[str, Any]) -> Definition:
+    parsed = Definition.model_validate(stored)
+    _PARSED[code] = (digest, parsed)
     return parsed
+
+
+# Built once: constructing a statement costs more than running it.
+_CODE: BindParameter[str] = bindparam("code")
+_VERSION = select(Consultation.definition_hash).where(Consultation.code == _CODE)
+_DEFINITION = select(Consultation.definition_hash, Consultation.definition).where(
+    Consultation.code == _CODE
+)
+_TOOK_PART = (
+    select(Participation.id)
+    .join(Participant, Participant.id == Participation.participant_id)
+    .join(Consultation, Consultation.id == Participation.consultation_id)
+    .where(Consultation.code == _CODE, Participant.key_hash == bindparam("key_hash"))
+    .limit(1)
+)

@@ -265,7 +265,25 @@ def choices(question: Question, text: str) -> list[str] | None:
     return [o.key for o in question.options if o.key in found]
 
 
+# Worked out once per question: definitions are parsed once per version and process,
+# so the same question comes back message after message. Holding the question keeps
+# its id from being reused by another object.
+_VOCABULARIES: dict[int, tuple[Question, _Vocabulary]] = {}
+_MAX_VOCABULARIES = 1024
+
+
 def _vocabulary(question: Question) -> _Vocabulary:
+    known = _VOCABULARIES.get(id(question))
+    if known is not None and known[0] is question:
+        return known[1]
+    if len(_VOCABULARIES) >= _MAX_VOCABULARIES:
+        _VOCABULARIES.clear()
+    vocabulary = _work_out_vocabulary(question)
+    _VOCABULARIES[id(question)] = (question, vocabulary)
+    return vocabulary
+
+
+def _work_out_vocabulary(question: Question) -> _Vocabulary:
     phrases: dict[str, str] = {}
     for option in question.options:
         for name in [*option.names(), *option.synonyms.fr, *option.synonyms.en]:

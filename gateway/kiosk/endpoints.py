@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from gateway.config import Settings
 from gateway.consultations.schema import Definition, Question
 from gateway.contributions.intake import IntakeConflict, IntakeRejected
-from gateway.deps import door_policy, get_runtime, get_session
+from gateway.deps import door_policy, get_session, runtime_of
 from gateway.dialogue.engine import (
     AnswerNeeded,
     Ask,
@@ -71,7 +71,7 @@ NOTICES = {
 
 
 def _settings(request: Request) -> Settings:
-    return get_runtime(request).settings
+    return runtime_of(request).settings
 
 
 def kiosk_of(kiosk_id: str, session: SessionDep) -> Kiosk:
@@ -276,7 +276,7 @@ def confirm(
     if row.receipt:
         return _redirect(f"/kiosk/{kiosk.id}/receipt")  # a double tap: already sent
     try:
-        service.send(session, kiosk, row, door_policy(get_runtime(request)))
+        service.send(session, kiosk, row, door_policy(runtime_of(request)))
     except service.Refused as refused:
         return _refused(request, session, kiosk, refused)
     except (IntakeRejected, IntakeConflict):

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from gateway.deps import get_runtime
+from gateway.deps import runtime_of
 from gateway.errors import NotFound
 from gateway.results.export import contribution_schema
 from gateway.results.page import page_context
@@ -29,7 +29,7 @@ def results_page(code: str, request: Request, session: SessionDep) -> HTMLRespon
 
 
 def _tally(request: Request, session: SessionDep, code: str) -> Tally:
-    threshold = get_runtime(request).settings.review_confidence_threshold
+    threshold = runtime_of(request).settings.review_confidence_threshold
     try:
         return tally(session, code, page_language(request), threshold)
     except NotFound:

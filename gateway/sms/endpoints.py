@@ -16,7 +16,7 @@ from gateway.deps import get_runtime, get_session
 from gateway.http import error_responses
 from gateway.runtime import Runtime
 from gateway.sms import repository as sms
-from gateway.sms.service import InboundSms, handle_inbound, read_body
+from gateway.sms.service import InboundSms, handle_inbound, keep_transcripts, read_body
 from gateway.text import UnsafeText, check_text, checked
 from gateway.twilio import twiml
 from gateway.twilio.signature import twilio_form
@@ -50,6 +50,7 @@ def inbound(form: FormDep, session: SessionDep, runtime: RuntimeDep) -> Response
     message = _message(form)
     reply = handle_inbound(session, runtime, message)
     session.commit()
+    keep_transcripts(runtime, reply)
     return Response(twiml.messages(reply.messages), media_type=twiml.MEDIA_TYPE)
 
 
@@ -120,6 +121,7 @@ def simulator_send(
     message = InboundSms(f"SMsim{uuid.uuid4().hex}", body.sender, body.body)
     reply = handle_inbound(session, runtime, message)
     session.commit()
+    keep_transcripts(runtime, reply)
     return {"replies": reply.messages, "outcome": reply.outcome}
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import BindParameter, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from gateway import contacts
 from gateway.sms.models import (
     FINAL_OUTBOUND,
     ConversationStatus,
@@ -18,41 +20,66 @@ from gateway.sms.models import (
     SmsStatusEvent,
 )
 from gateway.store.base import utcnow
-from gateway.store.session import insert_or_ignore, insert_or_ignore_row
+from gateway.store.session import core_connection, insert_or_ignore, insert_or_lock
 
 
-def claim_message(
-    session: Session, message_sid: str, phone_hash: str, now: datetime
-) -> SmsInbound | None:
-    """Log a new MessageSid and return it; None when it was already handled (a retry)."""
-    return insert_or_ignore_row(
+def claim_message(session: Session, message_sid: str, phone_hash: str, now: datetime) -> int | None:
+    """Log a new MessageSid; its row's id, or None when it was already handled (a retry)."""
+    return insert_or_ignore(
         session, SmsInbound, message_sid=message_sid, phone_hash=phone_hash, received_at=now
     )
+
+
+def record_reply(session: Session, inbound_id: int, replies: list[str], outcome: str) -> None:
+    """Keep the replies a message got, for its retries."""
+    params = {"inbound_id": inbound_id, "replies": replies, "outcome": outcome}
+    core_connection(session).execute(_REPLY, params)
 
 
 def inbound(session: Session, message_sid: str) -> SmsInbound | None:
     return session.scalar(select(SmsInbound).where(SmsInbound.message_sid == message_sid))
 
 
-def messages_since(session: Session, phone_hash: str, since: datetime) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(SmsInbound)
-            .where(SmsInbound.phone_hash == phone_hash, SmsInbound.received_at >= since)
-        )
-        or 0
-    )
+@dataclass(frozen=True)
+class Standing:
+    """What decides whether a message reaches the conversation at all."""
+
+    opted_out: bool
+    # Messages from the number since the start of the flood window, this one included.
+    recent: int
+
+
+# Built once: constructing a statement costs more than running it.
+_REPLY = update(SmsInbound).where(SmsInbound.id == bindparam("inbound_id"))
+_PHONE: BindParameter[str] = bindparam("phone_hash")
+_STANDING = select(
+    contacts.opted_out(_PHONE).label("opted_out"),
+    select(func.count())
+    .select_from(SmsInbound)
+    .where(SmsInbound.phone_hash == _PHONE, SmsInbound.received_at >= bindparam("since"))
+    .scalar_subquery()
+    .label("recent"),
+)
+
+
+def standing(session: Session, phone_hash: str, since: datetime) -> Standing:
+    """Whether the number opted out, and how many messages it sent since `since`: one read."""
+    params = {"phone_hash": phone_hash, "since": since}
+    row = core_connection(session).execute(_STANDING, params).one()
+    return Standing(opted_out=bool(row.opted_out), recent=int(row.recent))
 
 
 def conversation_for_update(session: Session, phone_hash: str) -> SmsConversation:
-    """The number's conversation row, created if new, locked against a concurrent message."""
-    found = _locked_conversation(session, phone_hash)
-    if found is not None:
-        return found
-    insert_or_ignore(
+    """The number's conversation, created if new, locked against a concurrent message.
+
+    Read and written without the ORM's bookkeeping: not an object of the session, it
+    goes back to the store through `save_conversation`.
+    """
+    now = utcnow()
+    row = insert_or_lock(
         session,
         SmsConversation,
+        "phone_hash",
         phone_hash=phone_hash,
         language="fr",
         status=ConversationStatus.IDLE,
@@ -60,22 +87,44 @@ def conversation_for_update(session: Session, phone_hash: str) -> SmsConversatio
         attempts=0,
         answers={},
         transcript=[],
-        created_at=utcnow(),
-        updated_at=utcnow(),
+        created_at=now,
+        updated_at=now,
     )
-    created = _locked_conversation(session, phone_hash)
-    assert created is not None, "the conversation row was just inserted"
-    return created
-
-
-def _locked_conversation(session: Session, phone_hash: str) -> SmsConversation | None:
-    return session.scalar(
-        select(SmsConversation).where(SmsConversation.phone_hash == phone_hash).with_for_update()
-    )
+    return SmsConversation(**row)
 
 
 def conversation_row(session: Session, phone_hash: str) -> SmsConversation | None:
-    return session.scalar(select(SmsConversation).where(SmsConversation.phone_hash == phone_hash))
+    """The number's conversation if it has one, to give to `save_conversation` once changed."""
+    row = core_connection(session).execute(_CONVERSATION, {"phone_hash": phone_hash})
+    found = row.mappings().first()
+    return None if found is None else SmsConversation(**found)
+
+
+def save_conversation(session: Session, conversation: SmsConversation) -> None:
+    """Write back where the conversation stands."""
+    values = {name: getattr(conversation, name) for name in _CONVERSATION_STATE}
+    params = {"conversation_id": conversation.id, **values}
+    core_connection(session).execute(_SAVE_CONVERSATION, params)
+
+
+_CONVERSATION = select(*SmsConversation.__table__.columns).where(
+    SmsConversation.phone_hash == _PHONE
+)
+# What a message may change; the UPDATE sets these columns (and updated_at).
+_CONVERSATION_STATE = (
+    "language",
+    "status",
+    "consultation_code",
+    "token",
+    "step",
+    "attempts",
+    "answers",
+    "transcript",
+    "last_message_at",
+)
+_SAVE_CONVERSATION = update(SmsConversation).where(
+    SmsConversation.id == bindparam("conversation_id")
+)
 
 
 def language_of(session: Session, phone_hash: str) -> str | None:

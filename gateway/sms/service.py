@@ -8,6 +8,7 @@ finished conversation goes through the one door.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from gateway.contributions.intake import (
 )
 from gateway.deps import door_policy
 from gateway.errors import NotFound
+from gateway.evidence import EvidenceTooLarge
 from gateway.i18n import N_, t
 from gateway.identity import InvalidPhoneNumber, normal_identity, participant_key
 from gateway.runtime import Runtime
@@ -65,10 +67,12 @@ class Reply:
     messages: list[str]
     outcome: str
     replayed: bool = False
+    # Transcripts the door linked as evidence, for `keep_transcripts` once committed.
+    transcripts: tuple[bytes, ...] = ()
 
 
 def handle_inbound(session: Session, runtime: Runtime, message: InboundSms) -> Reply:
-    """Answer one inbound SMS once; flush, and let the caller commit."""
+    """Answer one inbound SMS once; flush, let the caller commit, then `keep_transcripts`."""
     try:
         number = normal_identity(IdentityKey.PHONE, message.sender)
     except InvalidPhoneNumber:
@@ -80,11 +84,23 @@ def handle_inbound(session: Session, runtime: Runtime, message: InboundSms) -> R
     if logged is None:
         previous = sms.inbound(session, message.message_sid)
         return Reply(previous.replies or [] if previous else [], "replay", replayed=True)
-    replies, outcome = _respond(session, runtime, message, phone_hash, now)
-    logged.replies = replies
-    logged.outcome = outcome
-    session.flush()
-    return Reply(replies, outcome)
+    reply = _respond(session, runtime, message, phone_hash, now)
+    sms.record_reply(session, logged, reply.messages, reply.outcome)
+    return reply
+
+
+def keep_transcripts(runtime: Runtime, reply: Reply) -> None:
+    """Write the transcripts of a committed reply, after the commit: outside the write lock.
+
+    A crash in between leaves an evidence row without its file (the answers are
+    stored), never a file that no row would ever purge.
+    """
+    for transcript in reply.transcripts:
+        try:
+            runtime.evidence.put(transcript, TRANSCRIPT_MEDIA_TYPE)
+        except OSError:
+            # The answers are stored: the resident still gets the receipt.
+            log.exception("SMS transcript not written to the evidence store")
 
 
 def _respond(
@@ -93,27 +109,43 @@ def _respond(
     message: InboundSms,
     phone_hash: str,
     now: datetime,
-) -> tuple[list[str], str]:
+) -> Reply:
     if keywords.is_opt_out(message.body):
-        return _plain(_opt_out(session, message.body, phone_hash)), "opted_out"
-    if contacts.is_opted_out(session, phone_hash):
+        return Reply(_plain(_opt_out(session, message.body, phone_hash)), "opted_out")
+    window = timedelta(minutes=runtime.settings.sms_flood_window_minutes)
+    standing = sms.standing(session, phone_hash, now - window)
+    if standing.opted_out:
         if keywords.is_opt_in(message.body):
-            return _plain(_opt_in(session, phone_hash, now)), "opted_in"
-        return [], "suppressed"
-    flood = _flood_reply(session, runtime, phone_hash, now)
+            return Reply(_plain(_opt_in(session, phone_hash, now)), "opted_in")
+        return Reply([], "suppressed")
+    flood = _flood_reply(session, runtime, phone_hash, standing.recent)
     if flood is not None:
-        return _plain(flood), "rate_limited"
+        return Reply(_plain(flood), "rate_limited")
+    return _converse(session, runtime, message, phone_hash, now)
+
+
+def _converse(
+    session: Session,
+    runtime: Runtime,
+    message: InboundSms,
+    phone_hash: str,
+    now: datetime,
+) -> Reply:
     conversation = sms.conversation_for_update(session, phone_hash)
     known = StoreConsultations(session, phone_hash, now)
     engine = Engine(conversation, known, now, _idle(runtime))
     turn = engine.handle(message.body, has_media=message.num_media > 0)
     _remember(conversation, message, now, turn.outcome)
     definition = known.definition(conversation.consultation_code or "")
-    replies = turn.replies
+    replies, transcripts = turn.replies, tuple[bytes, ...]()
     if turn.outcome == Outcome.FINISHED:
-        receipt = _finish(session, runtime, engine, turn.answers, definition, phone_hash, now)
+        receipt, transcripts = _finish(
+            session, runtime, engine, turn.answers, definition, phone_hash, now
+        )
         replies = [*replies, receipt]
-    return [messages.fit(text, definition) for text in replies], turn.outcome.value
+    sms.save_conversation(session, conversation)
+    texts = [messages.fit(text, definition) for text in replies]
+    return Reply(texts, turn.outcome.value, transcripts=transcripts)
 
 
 def _plain(replies: list[str]) -> list[str]:
@@ -123,16 +155,17 @@ def _plain(replies: list[str]) -> list[str]:
 
 def _opt_out(session: Session, body: str, phone_hash: str) -> list[str]:
     keyword = keywords.opt_out_keyword(body) or ""
-    language = "en" if keyword in keywords.ENGLISH_OPT_OUT else sms.language_of(session, phone_hash)
     first = contacts.opt_out(session, phone_hash, Channel.SMS, keyword)
     conversation = sms.conversation_row(session, phone_hash)
+    language = conversation.language if conversation is not None else "fr"
+    if keyword in keywords.ENGLISH_OPT_OUT:
+        language = "en"
     if conversation is not None:
         forget(conversation)
+        sms.save_conversation(session, conversation)
     if not first:
         return []  # Confirmed once already: never another message until START.
-    return [
-        t(language or "fr", "You will not get SMS from us any more. To start again, send START.")
-    ]
+    return [t(language, "You will not get SMS from us any more. To start again, send START.")]
 
 
 def _opt_in(session: Session, phone_hash: str, now: datetime) -> list[str]:
@@ -144,11 +177,9 @@ def _opt_in(session: Session, phone_hash: str, now: datetime) -> list[str]:
 
 
 def _flood_reply(
-    session: Session, runtime: Runtime, phone_hash: str, now: datetime
+    session: Session, runtime: Runtime, phone_hash: str, count: int
 ) -> list[str] | None:
     settings = runtime.settings
-    window = timedelta(minutes=settings.sms_flood_window_minutes)
-    count = sms.messages_since(session, phone_hash, now - window)
     if count <= settings.sms_flood_limit:
         return None
     if count > settings.sms_flood_limit + 1:
@@ -184,23 +215,25 @@ def _finish(
     definition: Definition | None,
     phone_hash: str,
     now: datetime,
-) -> str:
+) -> tuple[str, tuple[bytes, ...]]:
+    """The receipt, and the transcript to write once the door's records are committed."""
     conversation = engine.row
     language = conversation.language
     code = conversation.consultation_code or ""
-    intake = _intake(runtime, conversation, answers, phone_hash, now)
+    transcript = _transcript(runtime, conversation)
+    intake = _intake(conversation, answers, phone_hash, now, transcript)
     summary = messages.vote_summary(definition, intake.answers, language)
+    engine.reset()
     try:
         result = record_intake(session, intake, door_policy(runtime))
     except (IntakeRejected, NotFound) as error:
         log.warning("SMS conversation for %s not recorded: %s", code, error)
-        engine.reset()
-        return _not_saved(definition, code, language, now)
-    engine.reset()
+        return _not_saved(definition, code, language, now), ()
     receipt = _receipt(result, language)
     # A resident sees what was counted, so a misread vote can be noticed and reported.
     counted = summary is not None and result.status != ContributionStatus.DUPLICATE
-    return f"{summary}\n{receipt}" if counted else receipt
+    linked = () if result.replayed else (transcript,)
+    return (f"{summary}\n{receipt}" if counted else receipt), linked
 
 
 def _not_saved(definition: Definition | None, code: str, language: str, now: datetime) -> str:
@@ -212,22 +245,33 @@ def _not_saved(definition: Definition | None, code: str, language: str, now: dat
     return t(language, message, code=code)
 
 
+def _transcript(runtime: Runtime, conversation: SmsConversation) -> bytes:
+    transcript = json.dumps(conversation.transcript, ensure_ascii=False).encode()
+    limit = runtime.evidence.max_bytes
+    if len(transcript) > limit:
+        raise EvidenceTooLarge(
+            f"evidence of {len(transcript)} bytes is over the limit of {limit} bytes"
+        )
+    return transcript
+
+
 def _intake(
-    runtime: Runtime,
     conversation: SmsConversation,
     answers: Sequence[AnswerIn],
     phone_hash: str,
     now: datetime,
+    transcript: bytes,
 ) -> Intake:
-    transcript = json.dumps(conversation.transcript, ensure_ascii=False).encode()
-    blob = runtime.evidence.put(transcript, TRANSCRIPT_MEDIA_TYPE)
+    sha256 = hashlib.sha256(transcript).hexdigest()
     return Intake(
         consultation_code=conversation.consultation_code or "",
         channel=Channel.SMS,
         external_id=f"sms:{conversation.token}",
         answers=list(answers),
         participant=ParticipantRef(kind=IdentityKey.PHONE.value, key_hash=phone_hash),
-        evidence=[EvidenceRef(blob.sha256, blob.media_type, blob.size, role="sms_transcript")],
+        evidence=[
+            EvidenceRef(sha256, TRANSCRIPT_MEDIA_TYPE, len(transcript), role="sms_transcript")
+        ],
         language=conversation.language,
         received_at=now,
     )
@@ -265,11 +309,8 @@ class StoreConsultations:
         return self._definitions[code]
 
     def _load(self, code: str) -> Definition | None:
-        consultation = consultations.find(self.session, code)
-        if consultation is None:
-            return None
-        definition = consultations.definition_of(consultation)
-        return definition if Channel.SMS in definition.channels else None
+        definition = consultations.definition_by_code(self.session, code)
+        return definition if definition is not None and Channel.SMS in definition.channels else None
 
     def open_codes(self) -> list[str]:
         codes = []

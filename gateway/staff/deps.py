@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from gateway.config import Settings
-from gateway.deps import get_runtime, get_session
+from gateway.deps import get_session, runtime_of
 from gateway.staff import service
 from gateway.staff.models import StaffRole, StaffSession
 from gateway.web.pages import secure_cookies
@@ -40,7 +40,7 @@ def session_cookie(settings: Settings) -> str:
 
 
 def current_session(request: Request, session: Session) -> StaffSession | None:
-    settings = get_runtime(request).settings
+    settings = runtime_of(request).settings
     token = request.cookies.get(session_cookie(settings))
     if not token:
         return None
@@ -117,7 +117,7 @@ def sign_in_token(settings: Settings, nonce: str) -> str:
 def sign_in_form(request: Request, form: FormDep) -> FormData:
     """The sign-in form, once its token matches the signed value of the sign-in cookie."""
     nonce = request.cookies.get(SIGN_IN_COOKIE)
-    expected = sign_in_token(get_runtime(request).settings, nonce) if nonce else None
+    expected = sign_in_token(runtime_of(request).settings, nonce) if nonce else None
     if expected is None or not tokens_match(form.get(CSRF_FIELD), expected):
         raise HTTPException(status.HTTP_403_FORBIDDEN, CSRF_REFUSED)
     return form

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from gateway.config import Settings
-from gateway.deps import get_runtime
+from gateway.deps import runtime_of
 from gateway.http import ErrorOut
 from gateway.i18n import N_
 from gateway.staff import service
@@ -49,7 +49,7 @@ ROLE_LABELS = {
 
 
 def _settings(request: Request) -> Settings:
-    return get_runtime(request).settings
+    return runtime_of(request).settings
 
 
 @router.get("/sign-in", include_in_schema=False)

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 from gateway.config import Settings
-from gateway.deps import get_runtime
+from gateway.deps import runtime_of
 from gateway.i18n import DEFAULT_LANGUAGE, languages, translations
 from gateway.web.static import static_url
 
@@ -106,7 +106,7 @@ def render(
 
 
 def _remember_language(request: Request, response: HTMLResponse, language: str) -> None:
-    secure = secure_cookies(get_runtime(request).settings)
+    secure = secure_cookies(runtime_of(request).settings)
     response.set_cookie(
         LANGUAGE_COOKIE, language, max_age=YEAR, httponly=True, samesite="lax", secure=secure
     )

@@ -1,0 +1,48 @@
+"""SQL statements per inbound message: each is a round trip, and under load they add up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from gateway.runtime import Runtime
+from tests.sms.twilio import Phone
+
+# (text, statements at most) through one whole vote. The last answer goes through the
+# door (11 statements on SQLite; PostgreSQL adds the journal's advisory lock).
+VOTE = [("BUDGET", 7), ("1 4 7", 6), ("3", 17)]
+JOURNAL_LOCK = {"sqlite": 0, "postgresql": 1}
+
+
+@contextmanager
+def statements(runtime: Runtime) -> Iterator[list[str]]:
+    """The SQL sent while the block runs (BEGIN excluded: only SQLite sends one)."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            sent.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", record)
+
+
+def test_a_vote_costs_few_statements(client: TestClient, sms_runtime: Runtime) -> None:
+    # Another resident votes first: this process has parsed the definition already.
+    for body, _ in VOTE:
+        Phone(client, number="+33698765432").text(body)
+    phone = Phone(client)
+    lock = JOURNAL_LOCK[sms_runtime.engine.dialect.name]
+    for body, most in VOTE:
+        with statements(sms_runtime) as sent:
+            replies = phone.text(body)
+        assert replies
+        budget = most + lock if body == VOTE[-1][0] else most
+        assert len(sent) <= budget, f"{body!r}: {len(sent)} statements\n" + "\n".join(sent)
