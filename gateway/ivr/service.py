@@ -14,7 +14,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from gateway import contacts
-from gateway.consultations import repository as consultations
+from gateway.consultations.offered import OfferedConsultations
 from gateway.consultations.schema import Definition, IdentityKey, Policy, Question, QuestionType
 from gateway.contributions.door import attach_evidence, record_intake
 from gateway.contributions.intake import (
@@ -177,7 +177,9 @@ class Line:
         self.now = utcnow()
         self.state = DialogueState.from_json(row.dialogue) if row.dialogue else DialogueState()
         self.stage: dict[str, Any] = dict(row.line or {})
-        self.known = IvrConsultations(session, row.caller_key, call.withheld, self.now)
+        self.known = OfferedConsultations(
+            session, Channel.IVR, None if call.withheld else row.caller_key, self.now
+        )
         self.dialogue = Dialogue(self.known, self.now, AnswerSource.DTMF)
         self.response = VoiceResponse()
         self.hung_up = False
@@ -673,42 +675,3 @@ def _as_answer(question: Question, digits: str) -> str:
     read = [positions[keys.digits[d].key] if d in keys.digits else d for d in digits]
     # An unknown key stays as typed: the reader finds it unclear and the question comes again.
     return " ".join(read)
-
-
-class IvrConsultations:
-    """The engine's view of consultations offered by phone, read once per step."""
-
-    def __init__(self, session: Session, caller_key: str, withheld: bool, now: datetime) -> None:
-        self.session = session
-        self.caller_key = caller_key
-        self.withheld = withheld
-        self.now = now
-        self._definitions: dict[str, Definition | None] = {}
-
-    def definition(self, code: str) -> Definition | None:
-        if code not in self._definitions:
-            self._definitions[code] = self._load(code)
-        return self._definitions[code]
-
-    def _load(self, code: str) -> Definition | None:
-        consultation = consultations.find(self.session, code)
-        if consultation is None:
-            return None
-        definition = consultations.definition_of(consultation)
-        return definition if Channel.IVR in definition.channels else None
-
-    def open_definitions(self) -> list[Definition]:
-        found = []
-        for consultation in consultations.list_all(self.session):
-            definition = consultations.definition_of(consultation)
-            if Channel.IVR in definition.channels and definition.is_open(self.now):
-                found.append(definition)
-        return found
-
-    def took_part(self, definition: Definition) -> bool:
-        identity = definition.identity
-        if self.withheld or identity.policy != Policy.ONE_PER_PERSON:
-            return False
-        if IdentityKey.PHONE not in identity.keys:
-            return False
-        return consultations.took_part(self.session, definition.code, self.caller_key)

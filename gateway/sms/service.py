@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from gateway import contacts
-from gateway.consultations import repository as consultations
-from gateway.consultations.schema import Definition, IdentityKey, Policy
+from gateway.consultations.offered import OfferedConsultations
+from gateway.consultations.schema import Definition, IdentityKey
 from gateway.contributions.door import record_intake
 from gateway.contributions.intake import (
     AnswerIn,
@@ -132,7 +132,7 @@ def _converse(
     now: datetime,
 ) -> Reply:
     conversation = sms.conversation_for_update(session, phone_hash)
-    known = StoreConsultations(session, phone_hash, now)
+    known = OfferedConsultations(session, Channel.SMS, phone_hash, now)
     engine = Engine(conversation, known, now, _idle(runtime))
     turn = engine.handle(message.body, has_media=message.num_media > 0)
     _remember(conversation, message, now, turn.outcome)
@@ -171,7 +171,7 @@ def _opt_out(session: Session, body: str, phone_hash: str) -> list[str]:
 def _opt_in(session: Session, phone_hash: str, now: datetime) -> list[str]:
     contacts.opt_in(session, phone_hash)
     language = sms.language_of(session, phone_hash) or "fr"
-    codes = StoreConsultations(session, phone_hash, now).open_codes()
+    codes = OfferedConsultations(session, Channel.SMS, phone_hash, now).open_codes()
     welcome = t(language, "Welcome back: you can get our SMS again.")
     return [f"{welcome} {messages.open_codes(language, codes)}"]
 
@@ -292,36 +292,3 @@ def _receipt(result: IntakeResult, language: str) -> str:
     else:
         message = N_("Thank you! Your answers are saved. Your receipt code: %(receipt)s")
     return t(language, message, receipt=result.receipt_code)
-
-
-class StoreConsultations:
-    """The engine's view of consultations, read from the store once per message."""
-
-    def __init__(self, session: Session, phone_hash: str, now: datetime) -> None:
-        self.session = session
-        self.phone_hash = phone_hash
-        self.now = now
-        self._definitions: dict[str, Definition | None] = {}
-
-    def definition(self, code: str) -> Definition | None:
-        if code not in self._definitions:
-            self._definitions[code] = self._load(code)
-        return self._definitions[code]
-
-    def _load(self, code: str) -> Definition | None:
-        definition = consultations.definition_by_code(self.session, code)
-        return definition if definition is not None and Channel.SMS in definition.channels else None
-
-    def open_codes(self) -> list[str]:
-        codes = []
-        for consultation in consultations.list_all(self.session):
-            definition = consultations.definition_of(consultation)
-            if Channel.SMS in definition.channels and definition.is_open(self.now):
-                codes.append(definition.code)
-        return codes
-
-    def took_part(self, definition: Definition) -> bool:
-        identity = definition.identity
-        if identity.policy != Policy.ONE_PER_PERSON or IdentityKey.PHONE not in identity.keys:
-            return False
-        return consultations.took_part(self.session, definition.code, self.phone_hash)
