@@ -58,7 +58,7 @@ def checked(max_length: int, *, multiline: bool = False) -> Callable[[object], o
 
 
 def escape_surrogates(value: str) -> str:
-    """`value` with each lone surrogate written as the text `\\udXXX`, which UTF-8 can encode."""
+    """`value` with each lone surrogate written out as text (`\\ud800`), which UTF-8 can encode."""
     if _SURROGATE.search(value) is None:
         return value
     return value.encode("utf-8", "backslashreplace").decode("utf-8")

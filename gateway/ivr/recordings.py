@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.orm import Session
@@ -61,6 +62,11 @@ def transcribe(runtime: Runtime, recording_id: int) -> None:
         recording = ivr.recording_by_id(session, recording_id)
         if recording is None or recording.status != RecordingStatus.PENDING:
             return
+        if not from_twilio(runtime, recording.url):
+            # The account's credentials go only to the Twilio API this gateway talks to.
+            recording.status = RecordingStatus.FAILED
+            recording.error = "recording address is not on the configured Twilio API host"
+            return
         try:
             audio = fetch(runtime, recording.url)
         except httpx.HTTPError as error:
@@ -74,6 +80,13 @@ def retry_due(runtime: Runtime) -> None:
     with runtime.sessions() as session, session.begin():
         for recording_id in ivr.recordings_due(session, utcnow()):
             jobs.enqueue(session, "ivr.transcribe", recording_id=recording_id)
+
+
+def from_twilio(runtime: Runtime, url: str) -> bool:
+    """Whether a recording address is on the Twilio API host of the settings."""
+    wanted = urlsplit(runtime.settings.twilio_api_url)
+    given = urlsplit(url)
+    return (given.scheme, given.netloc) == (wanted.scheme, wanted.netloc)
 
 
 def fetch(runtime: Runtime, url: str) -> bytes:

@@ -120,7 +120,7 @@ def recording_runtime(
 RECORDING = "RE" + "a" * 32
 
 
-def _leave_an_idea(runtime: Runtime, twilio: TwilioStandIn) -> None:
+def _leave_an_idea(runtime: Runtime, twilio: TwilioStandIn, url: str | None = None) -> None:
     with TestClient(create_app(runtime=runtime)) as client:
         call = Call(client)
         call.dial()
@@ -129,7 +129,7 @@ def _leave_an_idea(runtime: Runtime, twilio: TwilioStandIn) -> None:
         for keys in ("1", "3", "4", "2", "1"):
             call.press(keys)
         form = recorded("voice-record.form", CallSid=call.sid, RecordingSid=RECORDING,
-                        RecordingUrl=twilio.recording_url(RECORDING))  # fmt: skip
+                        RecordingUrl=url or twilio.recording_url(RECORDING))  # fmt: skip
         assert call.last is not None and call.last.record_action
         call.last = call.record(RECORDING)
         call.press("#")
@@ -228,3 +228,14 @@ def test_a_language_menu_when_several_are_enabled_and_a_slower_voice(
         assert "For The new Parc des Tilleuls, press 2." in english.text
         assert 'language="en-GB"' in english.twiml
     runtime.close()
+
+
+def test_a_recording_elsewhere_than_the_twilio_api_is_never_fetched(
+    recording_runtime: Runtime, twilio: TwilioStandIn
+) -> None:
+    # The account's credentials would go with the request: only to the configured API host.
+    _leave_an_idea(recording_runtime, twilio, url="http://127.0.0.9:9/Recordings/" + RECORDING)
+    assert _run_pending(recording_runtime) == [JobStatus.DONE]
+    recording = _recording(recording_runtime)
+    assert recording.status == RecordingStatus.FAILED and recording.audio_sha256 is None
+    assert "not on the configured Twilio API host" in (recording.error or "")
