@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench import databases
 from gateway import models  # noqa: F401
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
@@ -151,12 +149,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=400)
     args = parser.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results.append(bench("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args.n))
-    pg = os.environ.get("PORTEVOIX_TEST_DATABASE_URL")
-    if pg:
-        results.append(bench("postgresql", pg, args.n))
+    with databases() as found:
+        results = [bench(database, url, args.n) for database, url, _ in found]
     print(json.dumps({"benchmark": "intake", "results": results}, indent=2))
 
 

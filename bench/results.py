@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Text, cast, func, insert, select, text
 
+from bench import databases
 from gateway import models  # noqa: F401
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
@@ -115,12 +113,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=100_000)
     args = parser.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results.append(bench("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args.n))
-    pg = os.environ.get("PORTEVOIX_TEST_DATABASE_URL")
-    if pg:
-        results.append(bench("postgresql", pg, args.n))
+    with databases() as found:
+        results = [bench(database, url, args.n) for database, url, _ in found]
     print(json.dumps({"benchmark": "results", "results": results}, indent=2))
 
 

@@ -28,7 +28,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +42,7 @@ from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bench import databases
 from gateway import models  # noqa: F401
 from gateway.config import get_settings
 from gateway.consultations import repository as consultations
@@ -341,13 +341,8 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=50, help="paced phase")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between texts")
     args = parser.parse_args()
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        results.append(bench("sqlite", url, Path(tmp), args))
-        pg = os.environ.get("PORTEVOIX_TEST_DATABASE_URL")
-        if pg:
-            results.append(bench("postgresql", pg, Path(tmp), args))
+    with databases() as found:
+        results = [bench(database, url, tmp, args) for database, url, tmp in found]
     print(json.dumps({"benchmark": "sms", "results": results}, indent=2))
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -49,3 +50,8 @@ def door_policy(runtime: Runtime) -> DoorPolicy:
         evidence_retention=timedelta(days=settings.evidence_retention_days),
         evidence=runtime.evidence,
     )
+
+
+# The annotations every endpoint module takes its session and runtime with.
+SessionDep = Annotated[Session, Depends(get_session)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -10,21 +10,17 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from gateway.deps import get_runtime, get_session
+from gateway.deps import RuntimeDep, SessionDep
 from gateway.http import error_responses
 from gateway.ivr import recordings
 from gateway.ivr.service import Input, call_ended, identify, incoming_call, step
-from gateway.runtime import Runtime
 from gateway.text import UnsafeText, check_text
 from gateway.twilio import twiml
 from gateway.twilio.signature import twilio_form
 
 router = APIRouter(prefix="/ivr", tags=["ivr"])
-SessionDep = Annotated[Session, Depends(get_session)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 FormDep = Annotated[FormData, Depends(twilio_form)]
 MAX_SID = 64
 MAX_FROM = 64

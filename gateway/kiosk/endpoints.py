@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from gateway.config import Settings
 from gateway.consultations.schema import Definition, Question
 from gateway.contributions.intake import IntakeConflict, IntakeRejected
-from gateway.deps import door_policy, get_session, runtime_of
+from gateway.deps import SessionDep, door_policy, runtime_of
 from gateway.dialogue.engine import (
     AnswerNeeded,
     Ask,
@@ -57,7 +57,6 @@ class KioskRoute(APIRoute):
 
 
 router = APIRouter(prefix="/kiosk", tags=["kiosk"], include_in_schema=False, route_class=KioskRoute)
-SessionDep = Annotated[Session, Depends(get_session)]
 FormDep = Annotated[FormData, Depends(posted_form)]
 COOKIE = "pv_kiosk"
 SIZE_COOKIE = "pv_kiosk_size"

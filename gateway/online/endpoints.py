@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
-from sqlalchemy.orm import Session
 
 from gateway.consultations import repository as consultations
 from gateway.contributions.intake import IntakeConflict, IntakeRejected
-from gateway.deps import door_policy, get_runtime, get_session
+from gateway.deps import RuntimeDep, SessionDep, door_policy
 from gateway.errors import NotFound
 from gateway.http import error_responses
 from gateway.identity import InvalidIdentity
@@ -19,14 +18,11 @@ from gateway.online.schemas import ContributionIn, ContributionOut
 from gateway.online.service import IdentityRefused, IdentityRequired, record_contribution
 from gateway.online.tokens import ApiClient, find_client
 from gateway.results.tally import tally
-from gateway.runtime import Runtime
 from gateway.text import checked
 
 router = APIRouter(prefix="/api/v1", tags=["online"])
 UNPROCESSABLE = 422
 bearer = HTTPBearer(auto_error=False)
-SessionDep = Annotated[Session, Depends(get_session)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CodePath = Annotated[
     str,
     Path(max_length=64, description="The consultation's code, e.g. BUDGET"),

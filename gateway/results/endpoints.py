@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from gateway.deps import runtime_of
+from gateway.deps import SessionDep, runtime_of
 from gateway.errors import NotFound
 from gateway.results.export import contribution_schema
 from gateway.results.page import page_context
 from gateway.results.tally import Tally, tally
-from gateway.staff.deps import SessionDep, require_role
+from gateway.staff.deps import require_role
 from gateway.staff.models import StaffSession
 from gateway.web.pages import page_language, render
 

@@ -9,10 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from gateway.deps import get_runtime, get_session
+from gateway.deps import RuntimeDep, SessionDep
 from gateway.http import error_responses
 from gateway.runtime import Runtime
 from gateway.sms import repository as sms
@@ -23,8 +22,6 @@ from gateway.twilio.signature import twilio_form
 from gateway.web.pages import render
 
 router = APIRouter(prefix="/sms", tags=["sms"])
-SessionDep = Annotated[Session, Depends(get_session)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 FormDep = Annotated[FormData, Depends(twilio_form)]
 # Bounds on what Twilio sends: its sids are 34 characters, its statuses one short word,
 # its error codes five digits, its senders a number or an 11-character name.

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from gateway.config import Settings
-from gateway.deps import get_session, runtime_of
+from gateway.deps import SessionDep, runtime_of
 from gateway.staff import service
 from gateway.staff.models import StaffRole, StaffSession
 from gateway.web.pages import secure_cookies
@@ -30,8 +30,6 @@ CSRF_FIELD = "csrf_token"
 # signed with the secret key into the form field, plays that part.
 SIGN_IN_COOKIE = "pv_sign_in"
 CSRF_REFUSED = "this form has expired or did not come from this site: reload the page"
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def session_cookie(settings: Settings) -> str:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from gateway.config import Settings
-from gateway.deps import runtime_of
+from gateway.deps import SessionDep, runtime_of
 from gateway.http import ErrorOut
 from gateway.i18n import N_
 from gateway.staff import service
@@ -18,7 +18,6 @@ from gateway.staff.deps import (
     HOME_PATH,
     SIGN_IN_COOKIE,
     SIGN_IN_PATH,
-    SessionDep,
     StaffForm,
     current_session,
     form_text,
