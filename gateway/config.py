@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # A kiosk left untouched this long warns, then counts down this long and wipes the session.
     kiosk_idle_seconds: int = Field(120, ge=10)
     kiosk_warning_seconds: int = Field(30, ge=5)
+    # At most this many contributions one médiateur helps with (or keys in from paper) for
+    # one consultation: past it, help goes to another médiateur, so no one voice weighs much.
+    kiosk_assist_cap: int = Field(30, ge=1)
 
     # Speech to text for spoken answers: whisper, vosk or none. Unset: whisper when
     # the `speech` extra is installed, else none (recordings wait for a person).

@@ -16,7 +16,7 @@ class KioskAdapter:
     channel = Channel.KIOSK
     router = router
     cli = cli
-    models = (models.Kiosk, models.KioskSession)
+    models = (models.Kiosk, models.KioskSession, models.KioskMandate)
     jobs = (JobSpec("kiosk.purge_sessions", tasks.purge_sessions, every=tasks.PURGE_EVERY),)
 
     def urls(self, base: str, settings: Settings) -> list[str]:

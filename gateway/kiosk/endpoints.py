@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,10 +30,11 @@ from gateway.dialogue.engine import (
     Finished,
     NotOpenYet,
 )
-from gateway.i18n import N_
-from gateway.kiosk import repository, service
-from gateway.kiosk.models import Kiosk, KioskSession
-from gateway.staff.deps import posted_form
+from gateway.i18n import N_, t
+from gateway.kiosk import assist, repository, service
+from gateway.kiosk.models import Consent, Kiosk, KioskSession
+from gateway.staff.deps import posted_form, require_role
+from gateway.staff.models import StaffSession
 from gateway.store.models import ContributionStatus
 from gateway.web.pages import LANGUAGE_COOKIE, PAGE_HEADERS, page_language, render, secure_cookies
 
@@ -56,7 +58,7 @@ class KioskRoute(APIRoute):
         return handler
 
 
-router = APIRouter(prefix="/kiosk", tags=["kiosk"], include_in_schema=False, route_class=KioskRoute)
+pages = APIRouter(prefix="/kiosk", tags=["kiosk"], include_in_schema=False, route_class=KioskRoute)
 FormDep = Annotated[FormData, Depends(posted_form)]
 COOKIE = "pv_kiosk"
 SIZE_COOKIE = "pv_kiosk_size"
@@ -84,7 +86,11 @@ KioskDep = Annotated[Kiosk, Depends(kiosk_of)]
 
 
 def resident(request: Request, session: SessionDep, kiosk: KioskDep) -> KioskSession | None:
-    return service.resume(session, kiosk, request.cookies.get(COOKIE), _settings(request))
+    row = service.resume(session, kiosk, request.cookies.get(COOKIE), _settings(request))
+    # Every page of an assisted session says who helps, so the resident always knows.
+    helper = assist.helper(session, row)
+    request.state.kiosk_helper = helper.login if helper else None
+    return row
 
 
 ResidentDep = Annotated[KioskSession | None, Depends(resident)]
@@ -107,12 +113,13 @@ def _page(
         "idle": settings.kiosk_idle_seconds,
         "warning": settings.kiosk_warning_seconds,
         "notice": NOTICES.get(request.query_params.get("notice", "")),
+        "helper": getattr(request.state, "kiosk_helper", None),
         **context,
     }
     return render(request, f"gateway.kiosk:{template}", values, status_code)
 
 
-@router.get("/{kiosk_id}")
+@pages.get("/{kiosk_id}")
 def home(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep) -> Response:
     if row is not None and service.state_of(row).started:
         session.commit()
@@ -122,11 +129,14 @@ def home(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDe
     return _page(request, kiosk, "home.html", consultations=open_now)
 
 
-@router.post("/{kiosk_id}/start")
+@pages.post("/{kiosk_id}/start")
 def start(
     request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep, form: FormDep
 ) -> Response:
     code = str(form.get("code") or "")[:16]
+    if row is not None and row.mediateur_id is not None and not assist.covers(session, row, code):
+        session.commit()
+        return _redirect(f"/kiosk/{kiosk.id}/consent?{urlencode({'code': code})}")
     try:
         token, row, events = service.begin(session, kiosk, row, code, page_language(request))
     except service.Refused as refused:
@@ -134,8 +144,12 @@ def start(
     session.commit()
     response = _after(kiosk, events)
     if token is not None:
-        response.set_cookie(COOKIE, token, path=f"/kiosk/{kiosk.id}", **_flags(request))
+        _set_session_cookie(request, response, kiosk, token)
     return response
+
+
+def _set_session_cookie(request: Request, response: Response, kiosk: Kiosk, token: str) -> None:
+    response.set_cookie(COOKIE, token, path=f"/kiosk/{kiosk.id}", **_flags(request))
 
 
 def _flags(request: Request) -> dict[str, Any]:
@@ -175,7 +189,7 @@ def _ended(session: Session, kiosk: Kiosk) -> RedirectResponse:
     return _redirect(f"/kiosk/{kiosk.id}?notice=ended")
 
 
-@router.get("/{kiosk_id}/question")
+@pages.get("/{kiosk_id}/question")
 def question(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep) -> Response:
     if row is None:
         return _ended(session, kiosk)
@@ -197,7 +211,7 @@ def _question_page(
     )  # fmt: skip
 
 
-@router.post("/{kiosk_id}/answer")
+@pages.post("/{kiosk_id}/answer")
 def answer(
     request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep, form: FormDep
 ) -> Response:
@@ -226,7 +240,7 @@ def _answer_refused(
     return _question_page(request, kiosk, ask, 400, refused.message)
 
 
-@router.get("/{kiosk_id}/summary")
+@pages.get("/{kiosk_id}/summary")
 def summary(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep) -> Response:
     if row is None:
         return _ended(session, kiosk)
@@ -262,7 +276,7 @@ def _shown(question: Question, value: Any, language: str) -> list[str]:
     return labels
 
 
-@router.post("/{kiosk_id}/summary")
+@pages.post("/{kiosk_id}/summary")
 def confirm(
     request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep, form: FormDep
 ) -> Response:
@@ -275,7 +289,9 @@ def confirm(
     if row.receipt:
         return _redirect(f"/kiosk/{kiosk.id}/receipt")  # a double tap: already sent
     try:
-        service.send(session, kiosk, row, door_policy(runtime_of(request)))
+        service.send(session, kiosk, row, door_policy(runtime_of(request)), _cap(request))
+    except assist.AssistRefused as refused:
+        return _refused(request, session, kiosk, service.Refused(refused.message))
     except service.Refused as refused:
         return _refused(request, session, kiosk, refused)
     except (IntakeRejected, IntakeConflict):
@@ -284,7 +300,7 @@ def confirm(
     return _redirect(f"/kiosk/{kiosk.id}/receipt")
 
 
-@router.get("/{kiosk_id}/receipt")
+@pages.get("/{kiosk_id}/receipt")
 def receipt(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep) -> Response:
     session.commit()
     if row is None or not row.receipt:
@@ -293,7 +309,7 @@ def receipt(request: Request, session: SessionDep, kiosk: KioskDep, row: Residen
     return _page(request, kiosk, "receipt.html", receipt_code=row.receipt, review=review)
 
 
-@router.api_route("/{kiosk_id}/end", methods=["GET", "POST"])
+@pages.api_route("/{kiosk_id}/end", methods=["GET", "POST"])
 def end(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep) -> Response:
     """Wipe the session (the resident finished, or the idle timer ran out) and go home."""
     service.end(session, row)
@@ -308,7 +324,7 @@ def end(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep
     return response
 
 
-@router.post("/{kiosk_id}/text-size")
+@pages.post("/{kiosk_id}/text-size")
 def text_size(request: Request, kiosk: KioskDep, form: FormDep) -> Response:
     back = str(form.get("back") or "")
     path = f"/kiosk/{kiosk.id}"
@@ -318,3 +334,104 @@ def text_size(request: Request, kiosk: KioskDep, form: FormDep) -> Response:
     else:
         response.set_cookie(SIZE_COOKIE, "large", path=path, **_flags(request))
     return response
+
+
+def _cap(request: Request) -> int:
+    return _settings(request).kiosk_assist_cap
+
+
+@pages.get("/{kiosk_id}/assist")
+def assist_page(request: Request, session: SessionDep, kiosk: KioskDep) -> Response:
+    session.commit()
+    return _page(request, kiosk, "assist.html", here=f"/kiosk/{kiosk.id}/assist")
+
+
+@pages.post("/{kiosk_id}/assist")
+def assist_sign_in(
+    request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep, form: FormDep
+) -> Response:
+    """A médiateur's PIN: the previous resident's session is wiped, an assisted one opens."""
+    login, pin = str(form.get("login") or ""), str(form.get("pin") or "")
+    try:
+        check = assist.sign_in(session, kiosk, login, pin)
+    except assist.AssistRefused as refused:
+        session.commit()  # the refusal stays in the journal
+        return _assist_refused(request, kiosk, t(page_language(request), refused.message), 403)
+    session.commit()  # failed PINs count towards the lock
+    if not check.ok or check.staff_id is None:
+        return _assist_refused(request, kiosk, check.message(page_language(request)), 400)
+    service.end(session, row)
+    token, row = service.opened(session, kiosk, None)
+    row.mediateur_id = check.staff_id
+    session.commit()
+    response = _redirect(f"/kiosk/{kiosk.id}")
+    if token is not None:
+        _set_session_cookie(request, response, kiosk, token)
+    return response
+
+
+def _assist_refused(request: Request, kiosk: Kiosk, error: str, status_code: int) -> HTMLResponse:
+    here = f"/kiosk/{kiosk.id}/assist"
+    return _page(request, kiosk, "assist.html", status_code, error=error, here=here)
+
+
+@pages.get("/{kiosk_id}/consent")
+def consent_page(
+    request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep, code: str = ""
+) -> Response:
+    definition = service.KioskConsultations(session).definition(code[:16])
+    session.commit()
+    if row is None or row.mediateur_id is None or definition is None:
+        return _redirect(f"/kiosk/{kiosk.id}")
+    return _consent_page(request, kiosk, definition)
+
+
+def _consent_page(
+    request: Request, kiosk: Kiosk, definition: Definition, status_code: int = 200, error: str = ""
+) -> HTMLResponse:
+    return _page(
+        request, kiosk, "consent.html", status_code, definition=definition, error=error,
+        consents=Consent, here=f"/kiosk/{kiosk.id}/consent?{urlencode({'code': definition.code})}",
+    )  # fmt: skip
+
+
+@pages.post("/{kiosk_id}/consent")
+def consent(
+    request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep, form: FormDep
+) -> Response:
+    """Record the resident's consent as a mandate, then start the consultation."""
+    code = str(form.get("code") or "")[:16]
+    definition = service.KioskConsultations(session).definition(code)
+    if row is None or row.mediateur_id is None or definition is None:
+        return _ended(session, kiosk)
+    given, ticked = str(form.get("consent") or ""), form.get("agree") == "yes"
+    try:
+        assist.open_mandate(session, kiosk, row, code, given, ticked, _cap(request))
+        _token, row, events = service.begin(session, kiosk, row, code, page_language(request))
+    except assist.AssistRefused as refused:
+        session.rollback()
+        return _consent_page(request, kiosk, definition, 400, refused.message)
+    except service.Refused as refused:
+        return _refused(request, session, kiosk, refused)
+    session.commit()
+    return _after(kiosk, events)
+
+
+staff_router = APIRouter(prefix="/staff", tags=["staff"], include_in_schema=False)
+AnyStaff = Annotated[StaffSession, Depends(require_role())]
+
+
+@staff_router.get("/kiosks")
+def staff_counts(request: Request, session: SessionDep, staff: AnyStaff) -> HTMLResponse:
+    """How many residents each médiateur and each kiosk helped, per consultation."""
+    per_mediateur = repository.counts_per_mediateur(session)
+    per_kiosk = repository.counts_per_kiosk(session)
+    session.commit()
+    context = {"staff": staff, "per_mediateur": per_mediateur, "per_kiosk": per_kiosk}
+    return render(request, "gateway.kiosk:staff_counts.html", context)
+
+
+# What the adapter mounts: the kiosk's own pages, and the staff's view of them.
+router = APIRouter()
+router.include_router(pages)
+router.include_router(staff_router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, String
@@ -37,7 +38,37 @@ class KioskSession(Base):
     receipt: Mapped[str | None] = mapped_column(String(16))
     # The contribution's status when sent: a vote waiting for a médiateur says so.
     receipt_status: Mapped[str | None] = mapped_column(String(16))
+    # A médiateur signed in with their PIN, and the resident's consent once given.
+    mediateur_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    mandate_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk_mandate.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+
+class Consent(StrEnum):
+    """How a resident agreed to a médiateur's help, as the mandate records it."""
+
+    SPOKEN = "spoken"
+    SIGNED = "signed"  # ticked by the resident on the screen
+    PAPER = "paper"  # handed a paper form over the counter for the médiateur to key in
+
+
+class KioskMandate(Base):
+    """A resident's consent to one médiateur's help for one consultation, at one kiosk.
+
+    Kept after the kiosk session is wiped: it is the record of who helped whom with
+    what (never the resident's name), and it ends with the session.
+    """
+
+    __tablename__ = "kiosk_mandate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosk.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), index=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    consent: Mapped[str] = mapped_column(String(16))
+    contribution_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id"))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -28,8 +28,8 @@ from gateway.contributions.intake import (
 from gateway.dialogue.engine import Ask, Command, Dialogue, DialogueState, Event
 from gateway.errors import PortevoixError
 from gateway.i18n import N_
-from gateway.kiosk import repository
-from gateway.kiosk.models import Kiosk, KioskSession
+from gateway.kiosk import assist, repository
+from gateway.kiosk.models import Consent, Kiosk, KioskSession
 from gateway.store.base import as_utc, utcnow
 from gateway.store.models import AnswerSource, Channel
 from gateway.text import check_text
@@ -99,7 +99,7 @@ def resume(
         return None
     now = utcnow()
     if now - as_utc(row.last_seen_at) >= lifetime(settings):
-        repository.delete_session(session, row)
+        end(session, row)
         return None
     row.last_seen_at = now
     return row
@@ -114,21 +114,33 @@ def begin(
     if definition is None:
         raise Refused(NOT_POSSIBLE)
     state = DialogueState(language=language)
-    events = _dialogue(session).start(state, definition)
+    events = _dialogue(session, row).start(state, definition)
     if not state.active:
         return None, row, events
-    token = None
-    if row is None:
-        token = secrets.token_urlsafe(32)
-        row = repository.add_session(
-            session, KioskSession(token_hash=_hash(token), kiosk_id=kiosk.id, state={})
-        )
+    token, row = opened(session, kiosk, row)
     row.state, row.run_id, row.receipt = state.to_json(), secrets.token_hex(16), None
     return token, row, events
 
 
-def _dialogue(session: Session) -> Dialogue:
-    return Dialogue(KioskConsultations(session), utcnow(), AnswerSource.TOUCH)
+def opened(
+    session: Session, kiosk: Kiosk, row: KioskSession | None
+) -> tuple[str | None, KioskSession]:
+    """The session, opened under a new cookie token when there was none."""
+    if row is not None:
+        return None, row
+    token = secrets.token_urlsafe(32)
+    row = repository.add_session(
+        session, KioskSession(token_hash=_hash(token), kiosk_id=kiosk.id, state={})
+    )
+    return token, row
+
+
+def _dialogue(session: Session, row: KioskSession | None) -> Dialogue:
+    """The engine; answers keyed in from a paper form are typed, the others touched."""
+    mandate = assist.mandate_of(session, row) if row is not None else None
+    paper = mandate is not None and mandate.consent == Consent.PAPER
+    source = AnswerSource.TYPED if paper else AnswerSource.TOUCH
+    return Dialogue(KioskConsultations(session), utcnow(), source)
 
 
 def state_of(row: KioskSession) -> DialogueState:
@@ -140,7 +152,7 @@ def current(session: Session, row: KioskSession) -> Ask | None:
     state = state_of(row)
     if not state.active:
         return None
-    events = _dialogue(session).command(state, Command.REPEAT)
+    events = _dialogue(session, row).command(state, Command.REPEAT)
     row.state = state.to_json()
     return next((e for e in events if isinstance(e, Ask)), None)
 
@@ -152,7 +164,7 @@ def answer(session: Session, row: KioskSession, question_id: str, values: list[s
         raise Refused(STALE)
     value = _read(ask.question, values)
     state = state_of(row)
-    events = _dialogue(session).give(state, value, " ".join(values))
+    events = _dialogue(session, row).give(state, value, " ".join(values))
     row.state = state.to_json()
     return events
 
@@ -176,7 +188,7 @@ def _read(question: Question, values: list[str]) -> object:
 def command(session: Session, row: KioskSession, command: Command) -> list[Event]:
     """Skip or go back; back from the summary reopens the last question."""
     state = state_of(row)
-    dialogue = _dialogue(session)
+    dialogue = _dialogue(session, row)
     if command == Command.BACK and state.finished and not row.receipt:
         events = dialogue.reopen(state)
     elif state.active:
@@ -187,20 +199,34 @@ def command(session: Session, row: KioskSession, command: Command) -> list[Event
     return events
 
 
-def send(session: Session, kiosk: Kiosk, row: KioskSession, policy: DoorPolicy) -> IntakeResult:
-    """Record the finished answers through the door, once per pass."""
+def send(
+    session: Session, kiosk: Kiosk, row: KioskSession, policy: DoorPolicy, assist_cap: int
+) -> IntakeResult:
+    """Record the finished answers through the door, once per pass.
+
+    With a médiateur, the contribution is flagged with them and counted against
+    their cap; without the resident's consent for this consultation, nothing is sent.
+    """
     state = state_of(row)
     if not state.finished or row.run_id is None:
         raise Refused(STALE)
+    code = state.consultation_code or ""
+    mandate = assist.mandate_of(session, row)
+    if row.mediateur_id is not None and not assist.covers(session, row, code):
+        raise Refused(STALE)
+    helper = assist.before_send(session, kiosk, mandate, assist_cap) if mandate else None
     intake = Intake(
-        consultation_code=state.consultation_code or "",
-        channel=Channel.KIOSK,
+        consultation_code=code,
+        channel=assist.channel(mandate),
         external_id=f"{kiosk.id}:{row.run_id}",
-        answers=_dialogue(session).answers_for_door(state),
-        participant=_anonymous(session, state.consultation_code or "", row.run_id),
+        answers=_dialogue(session, row).answers_for_door(state),
+        participant=_anonymous(session, code, row.run_id),
+        assisted_by=assist.assisted_by(helper),
         language=state.language,
     )
     result = record_intake(session, replace(intake, fingerprint=fingerprint(intake)), policy)
+    if mandate is not None and not result.replayed:
+        assist.used(session, kiosk, mandate, result.contribution_id)
     row.receipt = result.receipt_code
     row.receipt_status = result.status.value
     return result
@@ -220,6 +246,16 @@ def _anonymous(session: Session, code: str, run_id: str) -> ParticipantRef | Non
 
 
 def end(session: Session, row: KioskSession | None) -> None:
-    """Wipe the resident's session: answers, progress, receipt."""
+    """Wipe the resident's session: answers, progress, receipt, the médiateur and the mandate."""
     if row is not None:
+        assist.close(session, row)
         repository.delete_session(session, row)
+
+
+def purge_idle(session: Session, settings: Settings) -> int:
+    """Wipe every session left idle, ending its mandate."""
+    rows = repository.idle_sessions(session, utcnow() - lifetime(settings))
+    for row in rows:
+        assist.close(session, row)
+    session.flush()
+    return repository.delete_sessions(session, [row.id for row in rows])
