@@ -343,7 +343,7 @@ def _cap(request: Request) -> int:
 @pages.get("/{kiosk_id}/assist")
 def assist_page(request: Request, session: SessionDep, kiosk: KioskDep) -> Response:
     session.commit()
-    return _page(request, kiosk, "assist.html", here=f"/kiosk/{kiosk.id}/assist")
+    return _page(request, kiosk, "assist.html", error="", here=f"/kiosk/{kiosk.id}/assist")
 
 
 @pages.post("/{kiosk_id}/assist")

@@ -81,6 +81,7 @@ def test_an_assisted_vote_is_flagged_with_its_mandate_and_journaled(
     client: TestClient, runtime: Runtime, kiosk_id: str
 ) -> None:
     make_mediateur(runtime)
+    assert "Code PIN de borne" in client.get(f"/kiosk/{kiosk_id}/assist").text
     home = go(client, pin_in(client, kiosk_id))
     assert "mina, médiateur" in home.text
     page = go(client, assisted_start(client, kiosk_id, "BUDGET", "signed", agree="yes"))

@@ -17,6 +17,10 @@
     });
   }
 
+  // Each screen is a new page: a screen reader starts at its question or title.
+  var heading = document.querySelector("main h1[tabindex='-1']");
+  if (heading) { heading.focus(); }
+
   document.querySelectorAll("button.print").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
