@@ -1,4 +1,5 @@
-"""Médiateur-assisted kiosk mode: mandates, the kiosk session's médiateur, elected officials
+"""Kiosk: the médiateur-assisted mode (mandates, elected officials) and the online pages
+(sessions without a kiosk, the phone a one-time code proved, the codes' hashes)
 
 Revision ID: 0015
 Revises: 0012
@@ -45,11 +46,35 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('mandate_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_kiosk_session_mediateur_id_staff_account'), 'staff_account', ['mediateur_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_kiosk_session_mandate_id_kiosk_mandate'), 'kiosk_mandate', ['mandate_id'], ['id'])
+        batch_op.add_column(sa.Column('phone_hash', sa.String(length=64), nullable=True))
+        batch_op.alter_column('kiosk_id', existing_type=sa.String(length=16), nullable=True)
+    op.create_table('online_code',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=True),
+    sa.Column('phone_hash', sa.String(length=64), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['session_id'], ['kiosk_session.id'], name=op.f('fk_online_code_session_id_kiosk_session'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_online_code'))
+    )
+    with op.batch_alter_table('online_code', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_online_code_phone_hash'), ['phone_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_online_code_session_id'), ['session_id'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table('online_code', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_online_code_session_id'))
+        batch_op.drop_index(batch_op.f('ix_online_code_phone_hash'))
+    op.drop_table('online_code')
+    op.execute("DELETE FROM kiosk_session WHERE kiosk_id IS NULL")
     with op.batch_alter_table('kiosk_session', schema=None) as batch_op:
+        batch_op.alter_column('kiosk_id', existing_type=sa.String(length=16), nullable=False)
+        batch_op.drop_column('phone_hash')
         batch_op.drop_constraint(batch_op.f('fk_kiosk_session_mandate_id_kiosk_mandate'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_kiosk_session_mediateur_id_staff_account'), type_='foreignkey')
         batch_op.drop_column('mandate_id')
