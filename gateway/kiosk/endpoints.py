@@ -115,6 +115,11 @@ def confirm(
     return screens.confirm(request, session, place, row, form)
 
 
+@pages.post("/{kiosk_id}/outbox")
+def outbox(request: Request, session: SessionDep, place: PlaceDep, form: FormDep) -> Response:
+    return screens.outbox(request, session, place, form)
+
+
 @pages.get("/{kiosk_id}/receipt")
 def receipt(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
     return screens.receipt(request, session, place, row)

@@ -160,6 +160,11 @@ def confirm(
     return screens.confirm(request, session, place, row, form)
 
 
+@router.post("/{code}/outbox")
+def outbox(request: Request, session: SessionDep, place: PlaceDep, form: FormDep) -> Response:
+    return screens.outbox(request, session, place, form)
+
+
 @router.get("/{code}/receipt")
 def receipt(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
     return screens.receipt(request, session, place, row)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -30,7 +30,7 @@ from gateway.dialogue.engine import (
     NotOpenYet,
 )
 from gateway.i18n import N_
-from gateway.kiosk import assist, service
+from gateway.kiosk import assist, sealed, service
 from gateway.kiosk.models import KioskSession
 from gateway.kiosk.service import Place
 from gateway.store.models import ContributionStatus
@@ -201,7 +201,10 @@ def summary(request: Request, session: Session, place: Place, row: KioskSession 
     if not state.finished or definition is None:
         return redirect(f"{place.base}/question")
     lines = _summary_lines(definition, state.answers, page_language(request))
-    return page(request, place, "summary.html", definition=definition, lines=lines)
+    sealed_pass = sealed.seal(row, settings_of(request))
+    return page(
+        request, place, "summary.html", definition=definition, lines=lines, sealed=sealed_pass
+    )
 
 
 def _summary_lines(
@@ -247,6 +250,26 @@ def confirm(
         return refused_page(request, session, place, service.Refused(NOTICES["closed"]))
     session.commit()
     return redirect(f"{place.base}/receipt")
+
+
+def outbox(request: Request, session: Session, place: Place, form: FormData) -> Response:
+    """A submission the browser kept while offline: recorded once, whatever session is open.
+
+    It never touches the cookie's session (on a kiosk, by now maybe the next resident's),
+    and answers with the receipt only: the page that kept it shows it if still open.
+    """
+    row = sealed.unseal(str(form.get("sealed") or ""), settings_of(request))
+    kiosk_id = place.kiosk.id if place.kiosk else None
+    if row is None or row.kiosk_id != kiosk_id:
+        return Response(status_code=status.HTTP_400_BAD_REQUEST)
+    cap = settings_of(request).kiosk_assist_cap
+    try:
+        result = service.send(session, place, row, door_policy(runtime_of(request)), cap)
+    except (service.Refused, assist.AssistRefused, IntakeRejected, IntakeConflict):
+        session.rollback()
+        return Response(status_code=status.HTTP_409_CONFLICT)
+    session.commit()
+    return JSONResponse({"receipt": result.receipt_code}, headers=PAGE_HEADERS)
 
 
 def receipt(request: Request, session: Session, place: Place, row: KioskSession | None) -> Response:

@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,9 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def served(runtime: Runtime, clock: Clock) -> Iterator[str]:
+@contextmanager
+def serving(runtime: Runtime) -> Iterator[str]:
     """The app on a free local port, in a thread; the base address."""
-    load_examples(runtime)
     config = uvicorn.Config(
         create_app(runtime=runtime), host="127.0.0.1", port=0, log_level="warning"
     )
@@ -68,9 +68,18 @@ def served(runtime: Runtime, clock: Clock) -> Iterator[str]:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join()
+    try:
+        yield f"http://localhost:{port}"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+@pytest.fixture
+def served(runtime: Runtime, clock: Clock) -> Iterator[str]:
+    load_examples(runtime)
+    with serving(runtime) as base:
+        yield base
 
 
 @pytest.fixture

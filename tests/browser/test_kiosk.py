@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import func, select
 
 from gateway.kiosk import service
@@ -175,3 +175,39 @@ def test_the_idle_wipe_leaves_nothing(page: Page, runtime: Runtime, kiosk: str) 
     page.go_back()
     expect(page.get_by_text("Des bancs et de l'ombre")).to_have_count(0)
     expect(page.get_by_text("Question 2 sur 2")).to_have_count(0)
+
+
+def test_the_offline_outbox_survives_the_idle_wipe_unreadable(
+    page: Page, context: BrowserContext, runtime: Runtime, kiosk: str
+) -> None:
+    page.clock.install()
+    page.goto(kiosk)
+    page.get_by_role("button", name=re.compile("^Budget participatif")).click()
+    page.get_by_label("Des bancs et de l'ombre en ville", exact=True).check()
+    page.get_by_role("button", name="Suivant").click()
+    page.get_by_label("18 à 29 ans", exact=True).check()
+    page.get_by_role("button", name="Suivant").click()
+    context.set_offline(True)
+    page.get_by_role("button", name="Envoyer mes réponses").click()
+    expect(page.locator("#outbox-status")).to_contain_text("Pas encore envoyé")
+    screen(page, "outbox-waiting")
+    assert only_count(runtime) == 0
+    # Nobody continues: the screen is emptied at once, the rest waits for the network.
+    settings = runtime.settings
+    page.clock.run_for((settings.kiosk_idle_seconds + settings.kiosk_warning_seconds) * 1000)
+    expect(page.get_by_text("Des bancs et de l'ombre")).to_have_count(0)
+    kept = page.evaluate("() => [localStorage.getItem('pv-outbox'), sessionStorage.length]")
+    assert kept[0] and kept[1] == 0
+    for answer in ("bancs", "18-29", "BUDGET", "projets"):
+        assert answer not in kept[0]
+    context.set_offline(False)
+    expect(page).to_have_url(re.compile(r"notice=ended$"))
+    page.wait_for_function("() => !localStorage.getItem('pv-outbox')")
+    row = only_contribution(runtime)
+    assert row.channel == "kiosk" and answers_of(runtime)["projets"] == ["bancs"]
+    expect(page.get_by_text(row.receipt_code)).to_have_count(0)
+
+
+def only_count(runtime: Runtime) -> int:
+    with runtime.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Contribution)) or 0
