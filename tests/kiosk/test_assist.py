@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -16,7 +14,6 @@ from gateway.channels import build_runtime
 from gateway.kiosk import service
 from gateway.kiosk.models import KioskMandate, KioskSession
 from gateway.runtime import Runtime
-from gateway.staff import hashing
 from gateway.staff import service as staff
 from gateway.staff.models import StaffRole
 from gateway.store.models import AuditEvent, Contribution
@@ -26,26 +23,6 @@ from tests.kiosk.test_pages import answer, contributions, go, vote
 from tests.staff.conftest import sign_in
 
 PIN = "482915"
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(hashing, "_hasher", lambda: hasher)
-    monkeypatch.setattr(hashing, "_decoy", lambda: hasher.hash("decoy"))
-
-
-@pytest.fixture
-def client(runtime: Runtime, clock: Clock) -> Iterator[TestClient]:
-    load_examples(runtime)
-    with TestClient(create_app(runtime=runtime), follow_redirects=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def kiosk_id(runtime: Runtime) -> str:
-    with runtime.sessions() as session, session.begin():
-        return service.register(session, "mairie-accueil", "Mairie, accueil").id
 
 
 def make_mediateur(runtime: Runtime, login: str = "mina", elected: bool = False) -> None:

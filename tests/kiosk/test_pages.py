@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from gateway.app import create_app
 from gateway.kiosk import service
 from gateway.kiosk.models import KioskSession
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
 from gateway.store.models import Contribution
 from tests.conftest import Clock
-from tests.helpers import load_examples
-
-
-@pytest.fixture
-def client(runtime: Runtime, clock: Clock) -> Iterator[TestClient]:
-    load_examples(runtime)
-    with TestClient(create_app(runtime=runtime), follow_redirects=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def kiosk_id(runtime: Runtime) -> str:
-    with runtime.sessions() as session, session.begin():
-        return service.register(session, "mairie-accueil", "Mairie, accueil").id
 
 
 def go(client: TestClient, response: httpx.Response) -> httpx.Response:
