@@ -76,11 +76,9 @@ def covers(session: Session, row: KioskSession, code: str) -> bool:
     """Whether the session's mandate is for this consultation."""
     mandate = mandate_of(session, row)
     consultation = consultations.find(session, code)
-    return (
-        mandate is not None
-        and consultation is not None
-        and mandate.consultation_id == (consultation.id)
-    )
+    if mandate is None or consultation is None:
+        return False
+    return mandate.consultation_id == consultation.id
 
 
 def open_mandate(

@@ -135,7 +135,7 @@ def begin(
     if definition is None:
         raise Refused(NOT_POSSIBLE)
     state = DialogueState(language=language)
-    events = _dialogue(session, row).start(state, definition)
+    events = _dialogue(session, row, place.channel).start(state, definition)
     if not state.active:
         return None, row, events
     token, row = opened(session, place, row)
@@ -157,12 +157,15 @@ def opened(
     return token, row
 
 
-def _dialogue(session: Session, row: KioskSession | None) -> Dialogue:
+def _dialogue(
+    session: Session, row: KioskSession | None, channel: Channel | None = None
+) -> Dialogue:
     """The engine; answers keyed in from a paper form are typed, the others touched."""
     mandate = assist.mandate_of(session, row) if row is not None else None
     paper = mandate is not None and mandate.consent == Consent.PAPER
     source = AnswerSource.TYPED if paper else AnswerSource.TOUCH
-    channel = Channel.ONLINE if row is not None and row.kiosk_id is None else Channel.KIOSK
+    online = row is not None and row.kiosk_id is None
+    channel = channel or (Channel.ONLINE if online else Channel.KIOSK)
     return Dialogue(KioskConsultations(session, channel), utcnow(), source)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import func, select
 
 from gateway.kiosk import service
@@ -211,3 +211,31 @@ def test_the_offline_outbox_survives_the_idle_wipe_unreadable(
 def only_count(runtime: Runtime) -> int:
     with runtime.sessions() as session:
         return session.scalar(select(func.count()).select_from(Contribution)) or 0
+
+
+def tab_to(page: Page, target: Locator) -> None:
+    """Press Tab until `target` has the focus, as a keyboard-only resident would."""
+    for _ in range(40):
+        if target.evaluate("element => element === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    pytest.fail(f"{target} cannot be reached with the Tab key")
+
+
+def test_a_whole_vote_with_the_keyboard_alone(page: Page, runtime: Runtime, kiosk: str) -> None:
+    page.goto(kiosk)
+    tab_to(page, page.get_by_role("button", name=re.compile("^Budget participatif")))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_label("Des bancs et de l'ombre en ville", exact=True))
+    page.keyboard.press("Space")
+    tab_to(page, page.get_by_role("button", name="Suivant"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Question 2 sur 2")).to_be_visible()
+    tab_to(page, page.get_by_label("Moins de 18 ans", exact=True))
+    page.keyboard.press("ArrowDown")  # within a group of radios, the arrows choose
+    tab_to(page, page.get_by_role("button", name="Suivant"))
+    page.keyboard.press("Enter")
+    tab_to(page, page.get_by_role("button", name="Envoyer mes réponses"))
+    page.keyboard.press("Enter")
+    expect(page.locator(".receipt-code")).to_be_visible()
+    assert answers_of(runtime) == {"projets": ["bancs"], "tranche-age": "18-29"}
