@@ -277,7 +277,10 @@ def receipt(request: Request, session: Session, place: Place, row: KioskSession 
     if row is None or not row.receipt:
         return ended(session, place)
     review = row.receipt_status == ContributionStatus.REVIEW
-    return page(request, place, "receipt.html", receipt_code=row.receipt, review=review)
+    duplicate = row.receipt_status == ContributionStatus.DUPLICATE
+    return page(
+        request, place, "receipt.html", receipt_code=row.receipt, review=review, duplicate=duplicate
+    )
 
 
 def end(request: Request, session: Session, place: Place, row: KioskSession | None) -> Response:

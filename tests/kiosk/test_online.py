@@ -161,3 +161,14 @@ def test_no_start_without_a_proved_phone(client: TestClient, online_runtime: Run
 
 def test_an_unknown_consultation_is_a_clean_404(client: TestClient) -> None:
     assert client.get("/c/NOPE").status_code == 404
+
+
+def test_a_phone_that_voted_by_sms_is_told_online_it_is_not_counted_again(
+    client: TestClient, online_runtime: Runtime, twilio: TwilioStandIn
+) -> None:
+    for text in ("BUDGET", "1", "2"):
+        Phone(client, NUMBER).text(text)
+    receipt = vote_online(client, ask_code(client, twilio))
+    assert "déjà participé" in receipt.text
+    counted = [s for s in statuses(online_runtime) if s[1] == ContributionStatus.COUNTED]
+    assert counted == [("sms", ContributionStatus.COUNTED)]
