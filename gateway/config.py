@@ -87,6 +87,16 @@ class Settings(BaseSettings):
     # A kiosk left untouched this long warns, then counts down this long and wipes the session.
     kiosk_idle_seconds: int = Field(120, ge=10)
     kiosk_warning_seconds: int = Field(30, ge=5)
+    # At most this many contributions one médiateur helps with (or keys in from paper) for
+    # one consultation: past it, help goes to another médiateur, so no one voice weighs much.
+    kiosk_assist_cap: int = Field(30, ge=1)
+    # Online pages (`/c/{code}`): a session lives this long untouched. A one-time code sent
+    # by SMS expires after this long, takes this many tries, and a number gets this many
+    # codes an hour.
+    online_session_minutes: int = Field(60, ge=5)
+    online_code_minutes: int = Field(10, ge=1)
+    online_code_attempts: int = Field(5, ge=1)
+    online_codes_per_hour: int = Field(3, ge=1)
 
     # Speech to text for spoken answers: whisper, vosk or none. Unset: whisper when
     # the `speech` extra is installed, else none (recordings wait for a person).

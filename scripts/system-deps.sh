@@ -15,6 +15,9 @@ if [ "${1:-run}" != run ]; then
     need redis-server redis-server
     # French test speech for the speech-to-text tests, generated on the machine.
     need espeak-ng espeak-ng
+    # The browser tests drive Debian's Chromium; axe-core comes from the npm registry.
+    need /usr/bin/chromium chromium
+    need npm npm
 fi
 # The benchmarks load the servers with wrk, so the client costs little CPU.
 [ "${1:-run}" != bench ] || need wrk wrk

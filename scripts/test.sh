@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/system-deps.sh test
+scripts/browser-deps.sh
 make --no-print-directory venv EXTRAS=test,speech
 scripts/services.sh start
 trap 'scripts/services.sh stop' EXIT

@@ -1,40 +1,28 @@
-"""Kiosk pages: home, one question per screen, summary, receipt, and the wipe.
-
-Every page is served with `Cache-Control: no-store` and every post answers with a
-redirect, so neither the history nor the form cache keeps a resident's answers.
+"""Kiosk pages at `/kiosk/{kiosk_id}`: the resident's screens, the médiateur's assisted mode,
+and the staff's view of assisted contributions. The screens themselves are
+`gateway.kiosk.screens`, shared with the online pages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from gateway.config import Settings
-from gateway.consultations.schema import Definition, Question
-from gateway.contributions.intake import IntakeConflict, IntakeRejected
-from gateway.deps import SessionDep, door_policy, runtime_of
-from gateway.dialogue.engine import (
-    AnswerNeeded,
-    Ask,
-    Changed,
-    Closed,
-    Command,
-    Event,
-    Finished,
-    NotOpenYet,
-)
-from gateway.i18n import N_
-from gateway.kiosk import repository, service
-from gateway.kiosk.models import Kiosk, KioskSession
-from gateway.staff.deps import posted_form
-from gateway.store.models import ContributionStatus
-from gateway.web.pages import LANGUAGE_COOKIE, PAGE_HEADERS, page_language, render, secure_cookies
+from gateway.consultations.schema import Definition
+from gateway.deps import SessionDep
+from gateway.i18n import t
+from gateway.kiosk import assist, repository, screens, service
+from gateway.kiosk.models import Consent, Kiosk, KioskSession
+from gateway.kiosk.service import Place
+from gateway.staff.deps import posted_form, require_role
+from gateway.staff.models import StaffSession
+from gateway.web.pages import page_language, render
 
 
 class KioskNotFound(Exception):
@@ -56,265 +44,184 @@ class KioskRoute(APIRoute):
         return handler
 
 
-router = APIRouter(prefix="/kiosk", tags=["kiosk"], include_in_schema=False, route_class=KioskRoute)
+pages = APIRouter(prefix="/kiosk", tags=["kiosk"], include_in_schema=False, route_class=KioskRoute)
 FormDep = Annotated[FormData, Depends(posted_form)]
-COOKIE = "pv_kiosk"
-SIZE_COOKIE = "pv_kiosk_size"
-NOTICES = {
-    "required": N_("This question needs an answer."),
-    "ended": N_("The previous session has ended. Everything was erased."),
-    "changed": N_("This consultation has changed. Please start again."),
-    "closed": N_("This consultation is closed."),
-    "not_open": N_("This consultation is not open yet."),
-}
 
 
-def _settings(request: Request) -> Settings:
-    return runtime_of(request).settings
-
-
-def kiosk_of(kiosk_id: str, session: SessionDep) -> Kiosk:
+def place_of(kiosk_id: str, session: SessionDep) -> Place:
     kiosk = repository.find_kiosk(session, kiosk_id[:32])
     if kiosk is None:
         raise KioskNotFound()
-    return kiosk
+    return Place.at_kiosk(kiosk)
 
 
-KioskDep = Annotated[Kiosk, Depends(kiosk_of)]
+PlaceDep = Annotated[Place, Depends(place_of)]
 
 
-def resident(request: Request, session: SessionDep, kiosk: KioskDep) -> KioskSession | None:
-    return service.resume(session, kiosk, request.cookies.get(COOKIE), _settings(request))
+def resident(request: Request, session: SessionDep, place: PlaceDep) -> KioskSession | None:
+    return screens.resident(request, session, place)
 
 
 ResidentDep = Annotated[KioskSession | None, Depends(resident)]
 
 
-def _redirect(url: str) -> RedirectResponse:
-    response = RedirectResponse(url, status.HTTP_303_SEE_OTHER)
-    response.headers.update(PAGE_HEADERS)
-    return response
+def _kiosk(place: Place) -> Kiosk:
+    assert place.kiosk is not None, "a kiosk route without its kiosk"
+    return place.kiosk
 
 
-def _page(
-    request: Request, kiosk: Kiosk, template: str, status_code: int = 200, **context: Any
-) -> HTMLResponse:
-    settings = _settings(request)
-    values = {
-        "kiosk": kiosk,
-        "here": request.url.path,
-        "large": request.cookies.get(SIZE_COOKIE) == "large",
-        "idle": settings.kiosk_idle_seconds,
-        "warning": settings.kiosk_warning_seconds,
-        "notice": NOTICES.get(request.query_params.get("notice", "")),
-        **context,
-    }
-    return render(request, f"gateway.kiosk:{template}", values, status_code)
-
-
-@router.get("/{kiosk_id}")
-def home(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep) -> Response:
+@pages.get("/{kiosk_id}")
+def home(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
     if row is not None and service.state_of(row).started:
         session.commit()
-        return _redirect(f"/kiosk/{kiosk.id}/question")
+        return screens.redirect(f"{place.base}/question")
     open_now = service.KioskConsultations(session).open_now()
     session.commit()
-    return _page(request, kiosk, "home.html", consultations=open_now)
+    return screens.page(request, place, "home.html", consultations=open_now)
 
 
-@router.post("/{kiosk_id}/start")
+@pages.post("/{kiosk_id}/start")
 def start(
-    request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep, form: FormDep
+    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, form: FormDep
 ) -> Response:
     code = str(form.get("code") or "")[:16]
-    try:
-        token, row, events = service.begin(session, kiosk, row, code, page_language(request))
-    except service.Refused as refused:
-        return _refused(request, session, kiosk, refused)
+    if row is not None and row.mediateur_id is not None and not assist.covers(session, row, code):
+        session.commit()
+        return screens.redirect(f"{place.base}/consent?{urlencode({'code': code})}")
+    return screens.start(request, session, place, row, code)
+
+
+@pages.get("/{kiosk_id}/question")
+def question(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
+    return screens.question(request, session, place, row)
+
+
+@pages.post("/{kiosk_id}/answer")
+def answer(
+    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, form: FormDep
+) -> Response:
+    return screens.answer(request, session, place, row, form)
+
+
+@pages.get("/{kiosk_id}/summary")
+def summary(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
+    return screens.summary(request, session, place, row)
+
+
+@pages.post("/{kiosk_id}/summary")
+def confirm(
+    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, form: FormDep
+) -> Response:
+    return screens.confirm(request, session, place, row, form)
+
+
+@pages.post("/{kiosk_id}/outbox")
+def outbox(request: Request, session: SessionDep, place: PlaceDep, form: FormDep) -> Response:
+    return screens.outbox(request, session, place, form)
+
+
+@pages.get("/{kiosk_id}/receipt")
+def receipt(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
+    return screens.receipt(request, session, place, row)
+
+
+@pages.api_route("/{kiosk_id}/end", methods=["GET", "POST"])
+def end(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
+    return screens.end(request, session, place, row)
+
+
+@pages.post("/{kiosk_id}/text-size")
+def text_size(request: Request, place: PlaceDep, form: FormDep) -> Response:
+    return screens.text_size(request, place, form)
+
+
+@pages.get("/{kiosk_id}/assist")
+def assist_page(request: Request, session: SessionDep, place: PlaceDep) -> Response:
     session.commit()
-    response = _after(kiosk, events)
+    return screens.page(request, place, "assist.html", error="", here=f"{place.base}/assist")
+
+
+@pages.post("/{kiosk_id}/assist")
+def assist_sign_in(
+    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, form: FormDep
+) -> Response:
+    """A médiateur's PIN: the previous resident's session is wiped, an assisted one opens."""
+    login, pin = str(form.get("login") or ""), str(form.get("pin") or "")
+    try:
+        check = assist.sign_in(session, _kiosk(place), login, pin)
+    except assist.AssistRefused as refused:
+        session.commit()  # the refusal stays in the journal
+        return _assist_refused(request, place, t(page_language(request), refused.message), 403)
+    session.commit()  # failed PINs count towards the lock
+    if not check.ok or check.staff_id is None:
+        return _assist_refused(request, place, check.message(page_language(request)), 400)
+    service.end(session, row)
+    token, row = service.opened(session, place, None)
+    row.mediateur_id = check.staff_id
+    session.commit()
+    response = screens.redirect(place.base)
     if token is not None:
-        response.set_cookie(COOKIE, token, path=f"/kiosk/{kiosk.id}", **_flags(request))
+        screens.set_session_cookie(request, response, place, token)
     return response
 
 
-def _flags(request: Request) -> dict[str, Any]:
-    return {"httponly": True, "samesite": "lax", "secure": secure_cookies(_settings(request))}
+def _assist_refused(request: Request, place: Place, error: str, status_code: int) -> HTMLResponse:
+    here = f"{place.base}/assist"
+    return screens.page(request, place, "assist.html", status_code, error=error, here=here)
 
 
-def _after(kiosk: Kiosk, events: list[Event]) -> RedirectResponse:
-    """Where the resident goes once the engine has moved the state on."""
-    base = f"/kiosk/{kiosk.id}"
-    for event in events:
-        if isinstance(event, Finished):
-            return _redirect(f"{base}/summary")
-        if isinstance(event, AnswerNeeded):
-            return _redirect(f"{base}/question?notice=required")
-        if isinstance(event, Changed):
-            return _redirect(f"{base}?notice=changed")
-        if isinstance(event, Closed):
-            return _redirect(f"{base}?notice=closed")
-        if isinstance(event, NotOpenYet):
-            return _redirect(f"{base}?notice=not_open")
-    if any(isinstance(event, Ask) for event in events):
-        return _redirect(f"{base}/question")
-    return _redirect(base)
-
-
-def _refused(
-    request: Request, session: Session, kiosk: Kiosk, refused: service.Refused
-) -> HTMLResponse:
-    """Nothing the post asked for is kept; the resident reads why, in their language."""
-    session.rollback()
-    back = f"/kiosk/{kiosk.id}"
-    return _page(request, kiosk, "message.html", 400, message=refused.message, back=back, here=back)
-
-
-def _ended(session: Session, kiosk: Kiosk) -> RedirectResponse:
-    session.commit()  # an idle session found on the way is wiped for good
-    return _redirect(f"/kiosk/{kiosk.id}?notice=ended")
-
-
-@router.get("/{kiosk_id}/question")
-def question(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep) -> Response:
-    if row is None:
-        return _ended(session, kiosk)
-    ask = service.current(session, row)
+@pages.get("/{kiosk_id}/consent")
+def consent_page(
+    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, code: str = ""
+) -> Response:
+    definition = service.KioskConsultations(session).definition(code[:16])
     session.commit()
-    if ask is None:
-        finished = service.state_of(row).finished
-        return _redirect(f"/kiosk/{kiosk.id}/summary" if finished else f"/kiosk/{kiosk.id}")
-    return _question_page(request, kiosk, ask)
+    if row is None or row.mediateur_id is None or definition is None:
+        return screens.redirect(place.base)
+    return _consent_page(request, place, definition)
 
 
-def _question_page(
-    request: Request, kiosk: Kiosk, ask: Ask, status_code: int = 200, error: str | None = None
+def _consent_page(
+    request: Request, place: Place, definition: Definition, status_code: int = 200, error: str = ""
 ) -> HTMLResponse:
-    return _page(
-        request, kiosk, "question.html", status_code,
-        ask=ask, question=ask.question, definition=ask.definition, error=error,
-        here=f"/kiosk/{kiosk.id}/question",
+    return screens.page(
+        request, place, "consent.html", status_code, definition=definition, error=error,
+        consents=Consent, here=f"{place.base}/consent?{urlencode({'code': definition.code})}",
     )  # fmt: skip
 
 
-@router.post("/{kiosk_id}/answer")
-def answer(
-    request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep, form: FormDep
+@pages.post("/{kiosk_id}/consent")
+def consent(
+    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, form: FormDep
 ) -> Response:
-    if row is None:
-        return _ended(session, kiosk)
-    action = form.get("action")
+    """Record the resident's consent as a mandate, then start the consultation."""
+    code = str(form.get("code") or "")[:16]
+    definition = service.KioskConsultations(session).definition(code)
+    if row is None or row.mediateur_id is None or definition is None:
+        return screens.ended(session, place)
+    given, ticked = str(form.get("consent") or ""), form.get("agree") == "yes"
+    cap = screens.settings_of(request).kiosk_assist_cap
     try:
-        if action in (Command.BACK, Command.SKIP):
-            events = service.command(session, row, Command(str(action)))
-        else:
-            values = [v for v in form.getlist("answer") if isinstance(v, str)]
-            events = service.answer(session, row, str(form.get("question") or ""), values)
+        assist.open_mandate(session, _kiosk(place), row, code, given, ticked, cap)
+        _token, row, events = service.begin(session, place, row, code, page_language(request))
+    except assist.AssistRefused as refused:
+        session.rollback()
+        return _consent_page(request, place, definition, 400, refused.message)
     except service.Refused as refused:
-        return _answer_refused(request, session, kiosk, row, refused)
+        return screens.refused_page(request, session, place, refused)
     session.commit()
-    return _after(kiosk, events)
+    return screens.after(place, events)
 
 
-def _answer_refused(
-    request: Request, session: Session, kiosk: Kiosk, row: KioskSession, refused: service.Refused
-) -> HTMLResponse:
-    session.rollback()
-    ask = service.current(session, row)
-    if ask is None:
-        return _refused(request, session, kiosk, refused)
-    return _question_page(request, kiosk, ask, 400, refused.message)
+staff_router = APIRouter(prefix="/staff", tags=["staff"], include_in_schema=False)
+AnyStaff = Annotated[StaffSession, Depends(require_role())]
 
 
-@router.get("/{kiosk_id}/summary")
-def summary(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep) -> Response:
-    if row is None:
-        return _ended(session, kiosk)
-    state = service.state_of(row)
+@staff_router.get("/kiosks")
+def staff_counts(request: Request, session: SessionDep, staff: AnyStaff) -> HTMLResponse:
+    """How many residents each médiateur and each kiosk helped, per consultation."""
+    per_mediateur = repository.counts_per_mediateur(session)
+    per_kiosk = repository.counts_per_kiosk(session)
     session.commit()
-    if row.receipt:
-        return _redirect(f"/kiosk/{kiosk.id}/receipt")
-    definition = service.KioskConsultations(session).definition(state.consultation_code or "")
-    if not state.finished or definition is None:
-        return _redirect(f"/kiosk/{kiosk.id}/question")
-    lines = _summary_lines(definition, state.answers, page_language(request))
-    return _page(request, kiosk, "summary.html", definition=definition, lines=lines)
-
-
-def _summary_lines(
-    definition: Definition, answers: dict[str, dict[str, Any]], language: str
-) -> list[tuple[str, list[str]]]:
-    return [
-        (q.text.get(language), _shown(q, answers.get(q.id, {}).get("value"), language))
-        for q in definition.all_questions
-    ]
-
-
-def _shown(question: Question, value: Any, language: str) -> list[str]:
-    """An answer in words: option labels, or the number or text as given."""
-    if value is None:
-        return []
-    values = value if isinstance(value, list) else [value]
-    labels = []
-    for item in values:
-        option = question.option(item) if isinstance(item, str) else None
-        labels.append(option.label.get(language) if option else str(item))
-    return labels
-
-
-@router.post("/{kiosk_id}/summary")
-def confirm(
-    request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep, form: FormDep
-) -> Response:
-    if row is None:
-        return _ended(session, kiosk)
-    if form.get("action") == Command.BACK:
-        events = service.command(session, row, Command.BACK)
-        session.commit()
-        return _after(kiosk, events)
-    if row.receipt:
-        return _redirect(f"/kiosk/{kiosk.id}/receipt")  # a double tap: already sent
-    try:
-        service.send(session, kiosk, row, door_policy(runtime_of(request)))
-    except service.Refused as refused:
-        return _refused(request, session, kiosk, refused)
-    except (IntakeRejected, IntakeConflict):
-        return _refused(request, session, kiosk, service.Refused(NOTICES["closed"]))
-    session.commit()
-    return _redirect(f"/kiosk/{kiosk.id}/receipt")
-
-
-@router.get("/{kiosk_id}/receipt")
-def receipt(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep) -> Response:
-    session.commit()
-    if row is None or not row.receipt:
-        return _ended(session, kiosk)
-    review = row.receipt_status == ContributionStatus.REVIEW
-    return _page(request, kiosk, "receipt.html", receipt_code=row.receipt, review=review)
-
-
-@router.api_route("/{kiosk_id}/end", methods=["GET", "POST"])
-def end(request: Request, session: SessionDep, kiosk: KioskDep, row: ResidentDep) -> Response:
-    """Wipe the session (the resident finished, or the idle timer ran out) and go home."""
-    service.end(session, row)
-    session.commit()
-    response = _redirect(f"/kiosk/{kiosk.id}?notice=ended")
-    path = f"/kiosk/{kiosk.id}"
-    flags = _flags(request)
-    response.delete_cookie(COOKIE, path=path, **flags)
-    response.delete_cookie(SIZE_COOKIE, path=path, **flags)
-    # The next resident starts in French, whatever the previous one chose.
-    response.delete_cookie(LANGUAGE_COOKIE, **flags)
-    return response
-
-
-@router.post("/{kiosk_id}/text-size")
-def text_size(request: Request, kiosk: KioskDep, form: FormDep) -> Response:
-    back = str(form.get("back") or "")
-    path = f"/kiosk/{kiosk.id}"
-    response = _redirect(back if back.startswith(path) and "//" not in back else path)
-    if request.cookies.get(SIZE_COOKIE) == "large":
-        response.delete_cookie(SIZE_COOKIE, path=path, **_flags(request))
-    else:
-        response.set_cookie(SIZE_COOKIE, "large", path=path, **_flags(request))
-    return response
+    context = {"staff": staff, "per_mediateur": per_mediateur, "per_kiosk": per_kiosk}
+    return render(request, "gateway.kiosk:staff_counts.html", context)

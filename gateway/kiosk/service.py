@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
 from gateway.consultations import repository as consultations
-from gateway.consultations.schema import Definition, Policy, Question, QuestionType
+from gateway.consultations.schema import Definition, IdentityKey, Policy, Question, QuestionType
 from gateway.contributions.door import record_intake
 from gateway.contributions.intake import (
     DoorPolicy,
@@ -28,8 +28,8 @@ from gateway.contributions.intake import (
 from gateway.dialogue.engine import Ask, Command, Dialogue, DialogueState, Event
 from gateway.errors import PortevoixError
 from gateway.i18n import N_
-from gateway.kiosk import repository
-from gateway.kiosk.models import Kiosk, KioskSession
+from gateway.kiosk import assist, repository
+from gateway.kiosk.models import Consent, Kiosk, KioskSession
 from gateway.store.base import as_utc, utcnow
 from gateway.store.models import AnswerSource, Channel
 from gateway.text import check_text
@@ -51,18 +51,36 @@ NOT_POSSIBLE = N_("This answer is not possible. Please choose again.")
 STALE = N_("This page was out of date. Here is your question.")
 
 
-class KioskConsultations:
-    """The consultations a kiosk offers; a kiosk resident is anonymous to the engine."""
+@dataclass(frozen=True)
+class Place:
+    """Where the pages are served: a kiosk (`/kiosk/{id}`) or online (`/c/{code}`)."""
 
-    def __init__(self, session: Session) -> None:
+    base: str
+    channel: Channel
+    kiosk: Kiosk | None = None
+
+    @classmethod
+    def at_kiosk(cls, kiosk: Kiosk) -> Place:
+        return cls(f"/kiosk/{kiosk.id}", Channel.KIOSK, kiosk)
+
+    @classmethod
+    def online(cls, code: str) -> Place:
+        return cls(f"/c/{code}", Channel.ONLINE)
+
+
+class KioskConsultations:
+    """The consultations a kiosk (or the online pages) offers; the door judges who took part."""
+
+    def __init__(self, session: Session, channel: Channel = Channel.KIOSK) -> None:
         self.session = session
+        self.channel = channel
 
     def definition(self, code: str) -> Definition | None:
         consultation = consultations.find(self.session, code)
         if consultation is None:
             return None
         definition = consultations.definition_of(consultation)
-        return definition if Channel.KIOSK in definition.channels else None
+        return definition if self.channel in definition.channels else None
 
     def took_part(self, definition: Definition) -> bool:
         return False
@@ -70,7 +88,7 @@ class KioskConsultations:
     def open_now(self) -> list[Definition]:
         found = [consultations.definition_of(c) for c in consultations.list_all(self.session)]
         now = utcnow()
-        return [d for d in found if Channel.KIOSK in d.channels and d.is_open(now)]
+        return [d for d in found if self.channel in d.channels and d.is_open(now)]
 
 
 def register(session: Session, name: str, place: str) -> Kiosk:
@@ -81,8 +99,10 @@ def register(session: Session, name: str, place: str) -> Kiosk:
     return repository.add_kiosk(session, secrets.token_urlsafe(KIOSK_ID_BYTES), name, place)
 
 
-def lifetime(settings: Settings) -> timedelta:
-    """How long a session lives untouched: the idle period, then the countdown."""
+def lifetime(settings: Settings, channel: Channel = Channel.KIOSK) -> timedelta:
+    """How long a session lives untouched: at a kiosk, the idle period then the countdown."""
+    if channel == Channel.ONLINE:
+        return timedelta(minutes=settings.online_session_minutes)
     return timedelta(seconds=settings.kiosk_idle_seconds + settings.kiosk_warning_seconds)
 
 
@@ -91,44 +111,62 @@ def _hash(token: str) -> str:
 
 
 def resume(
-    session: Session, kiosk: Kiosk, token: str | None, settings: Settings
+    session: Session, place: Place, token: str | None, settings: Settings
 ) -> KioskSession | None:
     """The live session behind `token`; an idle one is wiped and counts as none."""
-    row = repository.find_session(session, kiosk.id, _hash(token)) if token else None
+    kiosk_id = place.kiosk.id if place.kiosk else None
+    row = repository.find_session(session, kiosk_id, _hash(token)) if token else None
     if row is None:
         return None
     now = utcnow()
-    if now - as_utc(row.last_seen_at) >= lifetime(settings):
-        repository.delete_session(session, row)
+    if now - as_utc(row.last_seen_at) >= lifetime(settings, place.channel):
+        end(session, row)
         return None
     row.last_seen_at = now
     return row
 
 
 def begin(
-    session: Session, kiosk: Kiosk, row: KioskSession | None, code: str, language: str
+    session: Session, place: Place, row: KioskSession | None, code: str, language: str
 ) -> tuple[str | None, KioskSession | None, list[Event]]:
     """Start `code` for a resident; a new cookie token when there was no session."""
-    offered = KioskConsultations(session)
+    offered = KioskConsultations(session, place.channel)
     definition = offered.definition(code)
     if definition is None:
         raise Refused(NOT_POSSIBLE)
     state = DialogueState(language=language)
-    events = _dialogue(session).start(state, definition)
+    events = _dialogue(session, row, place.channel).start(state, definition)
     if not state.active:
         return None, row, events
-    token = None
-    if row is None:
-        token = secrets.token_urlsafe(32)
-        row = repository.add_session(
-            session, KioskSession(token_hash=_hash(token), kiosk_id=kiosk.id, state={})
-        )
+    token, row = opened(session, place, row)
     row.state, row.run_id, row.receipt = state.to_json(), secrets.token_hex(16), None
     return token, row, events
 
 
-def _dialogue(session: Session) -> Dialogue:
-    return Dialogue(KioskConsultations(session), utcnow(), AnswerSource.TOUCH)
+def opened(
+    session: Session, place: Place, row: KioskSession | None
+) -> tuple[str | None, KioskSession]:
+    """The session, opened under a new cookie token when there was none."""
+    if row is not None:
+        return None, row
+    token = secrets.token_urlsafe(32)
+    kiosk_id = place.kiosk.id if place.kiosk else None
+    row = repository.add_session(
+        session, KioskSession(token_hash=_hash(token), kiosk_id=kiosk_id, state={})
+    )
+    return token, row
+
+
+def _dialogue(
+    session: Session, row: KioskSession | None, channel: Channel | None = None
+) -> Dialogue:
+    """The engine; answers keyed in from a paper form are typed, the others touched."""
+    mandate = assist.mandate_of(session, row) if row is not None else None
+    paper = mandate is not None and mandate.consent == Consent.PAPER
+    source = AnswerSource.TYPED if paper else AnswerSource.TOUCH
+    online = row is not None and row.kiosk_id is None
+    channel = channel or (Channel.ONLINE if online else Channel.KIOSK)
+    return Dialogue(KioskConsultations(session, channel), utcnow(), source)
 
 
 def state_of(row: KioskSession) -> DialogueState:
@@ -140,7 +178,7 @@ def current(session: Session, row: KioskSession) -> Ask | None:
     state = state_of(row)
     if not state.active:
         return None
-    events = _dialogue(session).command(state, Command.REPEAT)
+    events = _dialogue(session, row).command(state, Command.REPEAT)
     row.state = state.to_json()
     return next((e for e in events if isinstance(e, Ask)), None)
 
@@ -152,7 +190,7 @@ def answer(session: Session, row: KioskSession, question_id: str, values: list[s
         raise Refused(STALE)
     value = _read(ask.question, values)
     state = state_of(row)
-    events = _dialogue(session).give(state, value, " ".join(values))
+    events = _dialogue(session, row).give(state, value, " ".join(values))
     row.state = state.to_json()
     return events
 
@@ -176,7 +214,7 @@ def _read(question: Question, values: list[str]) -> object:
 def command(session: Session, row: KioskSession, command: Command) -> list[Event]:
     """Skip or go back; back from the summary reopens the last question."""
     state = state_of(row)
-    dialogue = _dialogue(session)
+    dialogue = _dialogue(session, row)
     if command == Command.BACK and state.finished and not row.receipt:
         events = dialogue.reopen(state)
     elif state.active:
@@ -187,23 +225,47 @@ def command(session: Session, row: KioskSession, command: Command) -> list[Event
     return events
 
 
-def send(session: Session, kiosk: Kiosk, row: KioskSession, policy: DoorPolicy) -> IntakeResult:
-    """Record the finished answers through the door, once per pass."""
+def send(
+    session: Session, place: Place, row: KioskSession, policy: DoorPolicy, assist_cap: int
+) -> IntakeResult:
+    """Record the finished answers through the door, once per pass.
+
+    With a médiateur, the contribution is flagged with them and counted against
+    their cap; without the resident's consent for this consultation, nothing is sent.
+    """
     state = state_of(row)
     if not state.finished or row.run_id is None:
         raise Refused(STALE)
+    code = state.consultation_code or ""
+    mandate = assist.mandate_of(session, row)
+    if row.mediateur_id is not None and not assist.covers(session, row, code):
+        raise Refused(STALE)
+    kiosk = place.kiosk
+    helper = assist.before_send(session, kiosk, mandate, assist_cap) if mandate and kiosk else None
     intake = Intake(
-        consultation_code=state.consultation_code or "",
-        channel=Channel.KIOSK,
-        external_id=f"{kiosk.id}:{row.run_id}",
-        answers=_dialogue(session).answers_for_door(state),
-        participant=_anonymous(session, state.consultation_code or "", row.run_id),
+        consultation_code=code,
+        channel=assist.channel(mandate) if kiosk else Channel.ONLINE,
+        external_id=f"{kiosk.id if kiosk else 'web'}:{row.run_id}",
+        answers=_dialogue(session, row).answers_for_door(state),
+        participant=_participant(session, row, code, row.run_id),
+        assisted_by=assist.assisted_by(helper),
         language=state.language,
     )
     result = record_intake(session, replace(intake, fingerprint=fingerprint(intake)), policy)
+    if mandate is not None and kiosk is not None and not result.replayed:
+        assist.used(session, kiosk, mandate, result.contribution_id)
     row.receipt = result.receipt_code
     row.receipt_status = result.status.value
     return result
+
+
+def _participant(
+    session: Session, row: KioskSession, code: str, run_id: str
+) -> ParticipantRef | None:
+    """Online, the phone a one-time code proved, keyed as SMS keys it; else anonymous."""
+    if row.phone_hash is not None:
+        return ParticipantRef(kind=IdentityKey.PHONE.value, key_hash=row.phone_hash)
+    return _anonymous(session, code, run_id)
 
 
 def _anonymous(session: Session, code: str, run_id: str) -> ParticipantRef | None:
@@ -220,6 +282,22 @@ def _anonymous(session: Session, code: str, run_id: str) -> ParticipantRef | Non
 
 
 def end(session: Session, row: KioskSession | None) -> None:
-    """Wipe the resident's session: answers, progress, receipt."""
+    """Wipe the resident's session: answers, progress, receipt, the médiateur and the mandate."""
     if row is not None:
+        assist.close(session, row)
         repository.delete_session(session, row)
+
+
+def purge_idle(session: Session, settings: Settings) -> int:
+    """Wipe every session left idle, ending its mandate."""
+    now = utcnow()
+    rows = repository.idle_sessions(
+        session,
+        now - lifetime(settings, Channel.KIOSK),
+        now - lifetime(settings, Channel.ONLINE),
+    )
+    for row in rows:
+        assist.close(session, row)
+    session.flush()
+    repository.delete_codes_before(session, now - timedelta(days=1))
+    return repository.delete_sessions(session, [row.id for row in rows])

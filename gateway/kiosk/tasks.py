@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gateway.kiosk import repository, service
+from gateway.kiosk import service
 from gateway.runtime import Runtime
-from gateway.store.base import utcnow
 from gateway.store.session import transaction
 
 PURGE_EVERY = timedelta(minutes=1)
@@ -14,4 +13,4 @@ PURGE_EVERY = timedelta(minutes=1)
 
 def purge_sessions(runtime: Runtime) -> None:
     with transaction(runtime.sessions) as session:
-        repository.delete_idle_sessions(session, utcnow() - service.lifetime(runtime.settings))
+        service.purge_idle(session, runtime.settings)

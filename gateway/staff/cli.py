@@ -15,6 +15,9 @@ from gateway.store.base import utcnow
 from gateway.store.session import transaction
 
 app = typer.Typer(help="Staff accounts: admin, agent, médiateur, observer.", no_args_is_help=True)
+Elected = Annotated[
+    bool, typer.Option("--elected", help="an elected official: may never assist a resident")
+]
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="read the password from the first line of stdin")
 ]
@@ -32,16 +35,31 @@ def add(
     login: str,
     role: Annotated[str, typer.Option("--role", help="admin, agent, médiateur or observer")],
     password_stdin: PasswordStdin = False,
+    elected: Elected = False,
 ) -> None:
     """Create a staff account with a role."""
-    _create(ctx, login, service.parse_role(role), password_stdin)
+    _create(ctx, login, service.parse_role(role), password_stdin, elected)
 
 
-def _create(ctx: typer.Context, login: str, role: StaffRole, password_stdin: bool) -> None:
+def _create(
+    ctx: typer.Context, login: str, role: StaffRole, password_stdin: bool, elected: bool = False
+) -> None:
     password = _read_password(password_stdin)
     with cli_runtime(ctx) as runtime, transaction(runtime.sessions) as session:
-        account = service.create_account(session, login, role, password)
-    typer.echo(f"{account.login}: {role.value} account created")
+        account = service.create_account(session, login, role, password, elected=elected)
+    typer.echo(f"{account.login}: {role.value} account created" + (" (elected)" if elected else ""))
+
+
+@app.command("set-elected")
+def set_elected(
+    ctx: typer.Context,
+    login: str,
+    elected: Annotated[bool, typer.Option("--yes/--no", help="an elected official or not")] = True,
+) -> None:
+    """Flag an account as an elected official's: it may then never assist a resident."""
+    with cli_runtime(ctx) as runtime, transaction(runtime.sessions) as session:
+        account = service.set_elected(session, login, elected)
+    typer.echo(f"{account.login}: {'elected official' if elected else 'not an elected official'}")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -62,4 +80,5 @@ def list_accounts(ctx: typer.Context) -> None:
     for account in accounts:
         locked = " locked" if service.remaining(account.locked_until, now) else ""
         pin = " PIN" if account.pin_hash else ""
-        typer.echo(f"{account.login:<24} {account.role:<10}{pin}{locked}")
+        elected = " elected" if account.elected else ""
+        typer.echo(f"{account.login:<24} {account.role:<10}{pin}{elected}{locked}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.store.base import Base, TimestampMixin, utcnow
@@ -30,6 +30,8 @@ class StaffAccount(TimestampMixin, Base):
     pin_hash: Mapped[str | None] = mapped_column(String(255))
     failed_pins: Mapped[int] = mapped_column(Integer, default=0)
     pin_locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An elected official may read and run things, but never helps a resident answer.
+    elected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class StaffSession(Base):

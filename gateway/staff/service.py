@@ -61,7 +61,12 @@ def parse_role(value: str) -> StaffRole:
 
 
 def create_account(
-    session: Session, login: str, role: StaffRole, password: str, actor: str = "cli"
+    session: Session,
+    login: str,
+    role: StaffRole,
+    password: str,
+    actor: str = "cli",
+    elected: bool = False,
 ) -> StaffAccount:
     login = login.strip().lower()
     if not LOGIN.fullmatch(login):
@@ -72,7 +77,18 @@ def create_account(
     if staff.account_by_login(session, login) is not None:
         raise PortevoixError(f"an account named {login!r} already exists")
     account = staff.add_account(session, login, role, hashing.hash_secret(password))
-    _journal(session, "staff.created", account, actor=actor, role=role.value)
+    account.elected = elected
+    _journal(session, "staff.created", account, actor=actor, role=role.value, elected=elected)
+    return account
+
+
+def set_elected(session: Session, login: str, elected: bool, actor: str = "cli") -> StaffAccount:
+    """Flag an account as an elected official's, or clear the flag."""
+    account = staff.account_by_login(session, login.strip().lower(), lock=True)
+    if account is None:
+        raise PortevoixError(f"no account named {login!r}")
+    account.elected = elected
+    _journal(session, "staff.elected_set", account, actor=actor, elected=elected)
     return account
 
 

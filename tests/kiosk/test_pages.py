@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from gateway.app import create_app
 from gateway.kiosk import service
 from gateway.kiosk.models import KioskSession
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
 from gateway.store.models import Contribution
 from tests.conftest import Clock
-from tests.helpers import load_examples
-
-
-@pytest.fixture
-def client(runtime: Runtime, clock: Clock) -> Iterator[TestClient]:
-    load_examples(runtime)
-    with TestClient(create_app(runtime=runtime), follow_redirects=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def kiosk_id(runtime: Runtime) -> str:
-    with runtime.sessions() as session, session.begin():
-        return service.register(session, "mairie-accueil", "Mairie, accueil").id
 
 
 def go(client: TestClient, response: httpx.Response) -> httpx.Response:
@@ -182,3 +167,37 @@ def test_a_closed_consultation_is_refused_with_a_message(
     closed = client.post(f"/kiosk/{kiosk_id}/start", data={"code": "BUDGET"})
     assert closed.headers["location"].endswith("notice=closed")
     assert "Cette consultation est fermée" in client.get(closed.headers["location"]).text
+
+
+def sealed_of(summary: httpx.Response) -> str:
+    found = re.search(r'name="sealed" value="([^"]+)"', summary.text)
+    assert found, summary.text
+    return found.group(1)
+
+
+def test_the_outbox_records_a_sealed_pass_once_even_after_the_wipe(
+    client: TestClient, runtime: Runtime, kiosk_id: str
+) -> None:
+    sealed = sealed_of(vote(client, kiosk_id))
+    assert "bancs" not in sealed and "18-29" not in sealed
+    client.post(f"/kiosk/{kiosk_id}/end")  # the idle wipe, before the network came back
+    first = client.post(f"/kiosk/{kiosk_id}/outbox", data={"sealed": sealed})
+    again = client.post(f"/kiosk/{kiosk_id}/outbox", data={"sealed": sealed})
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() and contributions(runtime) == 1
+    with runtime.sessions() as session:
+        row = session.scalars(select(Contribution)).one()
+        assert row.receipt_code == first.json()["receipt"] and row.channel == "kiosk"
+
+
+def test_a_forged_or_misplaced_sealed_pass_is_refused(
+    client: TestClient, runtime: Runtime, kiosk_id: str
+) -> None:
+    sealed = sealed_of(vote(client, kiosk_id))
+    forged = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
+    assert client.post(f"/kiosk/{kiosk_id}/outbox", data={"sealed": forged}).status_code == 400
+    with runtime.sessions() as session, session.begin():
+        other = service.register(session, "mediatheque", "Médiathèque").id
+    assert client.post(f"/kiosk/{other}/outbox", data={"sealed": sealed}).status_code == 400
+    assert client.post("/c/BUDGET/outbox", data={"sealed": sealed}).status_code == 400
+    assert contributions(runtime) == 0
