@@ -1,0 +1,191 @@
+"""Find a printed page in a scan and measure every box on it.
+
+The four corner markers give a homography from the printed page to the scan; a
+fit that does not hold (a torn, folded or foreign page) is refused rather than
+guessed. The page is then redrawn upright at `PX_PER_PT`, where the QR code is
+decoded and each box of the layout is measured: how much of its inside is dark
+(`fill`) and how much stays dark once strokes thinner than a third of the box are
+wiped out (`solid`): a tick or a cross has fill but little solid; a box filled
+in black, the cancellation convention, has both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from gateway.paper_ocr import codes
+from gateway.paper_ocr.layout import MARKER_SIZE, PAGE_H, PAGE_W, QR_SIZE, Box, MM
+from gateway.paper_ocr.printing import ARUCO_DICTIONARY, marker_origins, qr_origin
+
+# Tesseract runs one thread per page read: jobs already run pages side by side.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+PX_PER_PT = 2.0  # the upright page is read at 144 dpi
+# Markers are looked for on the scan brought to about this height (~190 dpi).
+DETECT_HEIGHT = 2200
+# Mean distance, in points, between where the markers' corners are and where the
+# homography puts them: above it the page is bent, torn or not ours.
+MAX_FIT_ERROR_PT = 2.5
+CHECKBOX_INSET = 0.22  # of the box's side: the printed outline stays outside
+TEXT_INSET = 0.06
+QR_MARGIN = 4 * MM
+QR_PX_PER_PT = 4.0
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the page is in the scan: scan pixels → page points, and its fit."""
+
+    page: int
+    to_page: np.ndarray  # 3×3, scan pixels to page points
+    markers: dict[int, np.ndarray]  # corner → its 4 points in the scan
+    fit_error_pt: float
+
+
+class NotLocated(Exception):
+    """The page could not be placed; `review` when a person may still read it."""
+
+    def __init__(self, reason: str, review: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.review = review
+
+
+@dataclass(frozen=True)
+class Scores:
+    fill: float
+    solid: float
+    paper: float
+
+
+def locate(gray: np.ndarray) -> Location:
+    """Place the printed page in the scan from its four markers."""
+    small, factor = _for_detection(gray)
+    found = _markers(small)
+    if not found:
+        raise NotLocated("no form markers: not a form, or a blank page", review=False)
+    pages = Counter(codes.page_and_corner(marker)[0] for marker in found)
+    page, _ = pages.most_common(1)[0]
+    corners = {codes.page_and_corner(m)[1]: pts / factor for m, pts in found.items()
+               if codes.page_and_corner(m)[0] == page}  # fmt: skip
+    if len(corners) < codes.CORNERS:
+        missing = codes.CORNERS - len(corners)
+        raise NotLocated(f"{missing} corner marker(s) not found", review=True)
+    return _fit(page, corners)
+
+
+def _for_detection(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    height = max(gray.shape)
+    if height <= DETECT_HEIGHT:
+        return gray, 1.0
+    factor = DETECT_HEIGHT / height
+    return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), factor
+
+
+_DETECTOR: cv2.aruco.ArucoDetector | None = None
+
+
+def _markers(gray: np.ndarray) -> dict[int, np.ndarray]:
+    global _DETECTOR
+    if _DETECTOR is None:
+        dictionary = cv2.aruco.getPredefinedDictionary(ARUCO_DICTIONARY)
+        parameters = cv2.aruco.DetectorParameters()
+        parameters.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+        _DETECTOR = cv2.aruco.ArucoDetector(dictionary, parameters)
+    corners, ids, _ = _DETECTOR.detectMarkers(gray)
+    if ids is None:
+        return {}
+    seen = Counter(int(i) for i in ids.flatten())
+    # A marker id seen twice is two pages on one scan: neither is trusted.
+    return {
+        int(i): c.reshape(4, 2)
+        for c, i in zip(corners, ids.flatten(), strict=True)
+        if seen[int(i)] == 1 and int(i) < codes.CORNERS * codes.MAX_PAGES
+    }
+
+
+def _fit(page: int, corners: dict[int, np.ndarray]) -> Location:
+    origins = marker_origins()
+    scan = np.concatenate([corners[c] for c in range(codes.CORNERS)]).astype(np.float32)
+    printed = np.concatenate([_square(*origins[c]) for c in range(codes.CORNERS)])
+    to_page, _ = cv2.findHomography(scan, printed, 0)
+    if to_page is None:
+        raise NotLocated("the markers do not make a page", review=False)
+    placed = cv2.perspectiveTransform(scan.reshape(-1, 1, 2), to_page).reshape(-1, 2)
+    error = float(np.linalg.norm(placed - printed, axis=1).mean())
+    if error > MAX_FIT_ERROR_PT:
+        raise NotLocated(f"the page does not fit its markers ({error:.1f} pt off)", review=False)
+    return Location(page, to_page, corners, error)
+
+
+def _square(x: float, y: float) -> np.ndarray:
+    s = MARKER_SIZE
+    return np.array([[x, y], [x + s, y], [x + s, y + s], [x, y + s]], np.float32)
+
+
+def upright(gray: np.ndarray, location: Location) -> np.ndarray:
+    """The page redrawn upright at PX_PER_PT, white where the scan does not reach."""
+    scale = np.diag([PX_PER_PT, PX_PER_PT, 1.0])
+    size = (round(PAGE_W * PX_PER_PT), round(PAGE_H * PX_PER_PT))
+    source, factor = _for_detection(gray)
+    to_px = scale @ location.to_page @ np.diag([1 / factor, 1 / factor, 1.0])
+    return cv2.warpPerspective(source, to_px, size, flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def qr_payload(gray: np.ndarray, location: Location) -> str | None:
+    """The QR code's text, read from the scan at full resolution; None if unreadable."""
+    x, y = qr_origin()
+    side = QR_SIZE + 2 * QR_MARGIN
+    shift = np.array([[1, 0, -(x - QR_MARGIN)], [0, 1, -(y - QR_MARGIN)], [0, 0, 1]])
+    to_px = np.diag([QR_PX_PER_PT, QR_PX_PER_PT, 1.0]) @ shift @ location.to_page
+    size = round(side * QR_PX_PER_PT)
+    crop = cv2.warpPerspective(gray, to_px, (size, size), flags=cv2.INTER_LINEAR, borderValue=255)
+    detector = cv2.QRCodeDetector()
+    for candidate in (crop, _binary(crop), cv2.GaussianBlur(crop, (5, 5), 0)):
+        text, _, _ = detector.detectAndDecode(candidate)
+        if text:
+            return str(text)
+    return None
+
+
+def _binary(gray: np.ndarray) -> np.ndarray:
+    _, binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return binary
+
+
+def box_pixels(box: Box, inset: float = 0.0) -> tuple[int, int, int, int]:
+    """The box on the upright page as pixel bounds (x0, y0, x1, y1), shrunk by `inset`."""
+    x, y, w, h = box.rect_pt
+    dx, dy = w * inset, h * inset
+    return (
+        round((x + dx) * PX_PER_PT),
+        round((y + dy) * PX_PER_PT),
+        round((x + w - dx) * PX_PER_PT),
+        round((y + h - dy) * PX_PER_PT),
+    )
+
+
+def measure(page: np.ndarray, box: Box) -> Scores:
+    """Fill and solid scores of one box, against the paper around it."""
+    inset = CHECKBOX_INSET if box.kind == "checkbox" else TEXT_INSET
+    x0, y0, x1, y1 = box_pixels(box, inset)
+    inside = page[y0:y1, x0:x1]
+    paper = _paper_level(page, box)
+    dark = (inside.astype(np.int16) < paper - max(45.0, 0.3 * paper)).astype(np.uint8)
+    fill = float(dark.mean()) if dark.size else 0.0
+    stroke = max(3, round(min(dark.shape) / 3))
+    core = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((stroke, stroke), np.uint8))
+    solid = float(core.mean()) if core.size else 0.0
+    return Scores(round(fill, 4), round(solid, 4), round(paper, 1))
+
+
+def _paper_level(page: np.ndarray, box: Box) -> float:
+    """How light the paper is around the box: its brightest tenth, so ink does not count."""
+    x0, y0, x1, y1 = box_pixels(box, -0.4)
+    around = page[max(0, y0) : y1, max(0, x0) : x1]
+    return float(np.percentile(around, 90)) if around.size else 255.0
