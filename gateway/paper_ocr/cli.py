@@ -67,7 +67,9 @@ def layout(
 def scan(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="PNG, JPEG, TIFF or PDF files", exists=True)],
-    batch: Annotated[str | None, typer.Option("--batch", help="a batch given again resumes")] = None,
+    batch: Annotated[
+        str | None, typer.Option("--batch", help="a batch given again resumes")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per page")] = False,
 ) -> None:
     """Store every page of the files as evidence, read each once, record the copies."""

@@ -127,7 +127,10 @@ def _polyline(
     points: list[tuple[float, float]], jitter: np.ndarray, ink: int, pen: int,
 ) -> None:  # fmt: skip
     pts = np.array(
-        [(x + px * w + jitter[i % 2], y + py * h + jitter[2 + i % 2]) for i, (px, py) in enumerate(points)],
+        [
+            (x + px * w + jitter[i % 2], y + py * h + jitter[2 + i % 2])
+            for i, (px, py) in enumerate(points)
+        ],
         np.int32,
     )
     cv2.polylines(gray, [pts], False, ink, pen, cv2.LINE_AA)
@@ -147,7 +150,9 @@ def _write(
         value = int(rng.integers(0, 40))
         scale = h / 40
         origin = _pt(x + 0.08 * w, y + 0.78 * h)
-        cv2.putText(gray, str(value), origin, cv2.FONT_HERSHEY_SIMPLEX, scale, 20, max(2, round(scale * 2)))
+        cv2.putText(
+            gray, str(value), origin, cv2.FONT_HERSHEY_SIMPLEX, scale, 20, max(2, round(scale * 2))
+        )
         truth.answers[question.id] = value
         return
     origin = _pt(x + 0.05 * w, y + 0.55 * h)
@@ -192,7 +197,9 @@ def blur(gray: np.ndarray, sigma: float = 1.0) -> np.ndarray:
 
 def jpeg(gray: np.ndarray, quality: int = 50) -> np.ndarray:
     _, data = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+    decoded = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+    assert decoded is not None
+    return np.asarray(decoded, np.uint8)
 
 
 def fax(gray: np.ndarray) -> np.ndarray:

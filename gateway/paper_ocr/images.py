@@ -113,7 +113,9 @@ def _image(path: Path) -> Image.Image:
         raise UnreadableScan(f"{path.name}: not an image or a PDF, or a damaged one") from None
     if image.format not in IMAGE_FORMATS:
         image.close()
-        raise UnreadableScan(f"{path.name}: {image.format} images are not taken (PNG, JPEG, TIFF, PDF)")
+        raise UnreadableScan(
+            f"{path.name}: {image.format} images are not taken (PNG, JPEG, TIFF, PDF)"
+        )
     return image
 
 

@@ -182,7 +182,9 @@ class _Writer:
 
     def text_box(self, question: Question) -> None:
         width = PAGE_W - 2 * MARGIN
-        self.current.boxes.append(Box(question.id, None, "text", (MARGIN, self.y, width, TEXT_BOX_H)))
+        self.current.boxes.append(
+            Box(question.id, None, "text", (MARGIN, self.y, width, TEXT_BOX_H))
+        )
 
 
 def _question_blocks(question: Question) -> list[tuple[float, Any]]:

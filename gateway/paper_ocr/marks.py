@@ -51,7 +51,7 @@ def decide(fill: float, solid: float, kind: str, limits: Thresholds = DEFAULT) -
 
 
 @dataclass(frozen=True)
-class Answer:
+class QuestionReading:
     """What the page says to one question: a value to count, or a reason to look."""
 
     value: Any
@@ -68,7 +68,7 @@ class Answer:
         }
 
 
-def choice_answer(question: Question, decisions: dict[str, str]) -> Answer | None:
+def choice_answer(question: Question, decisions: dict[str, str]) -> QuestionReading | None:
     """The answer of a choice or scale question from its boxes' decisions; None if blank."""
     marked = [key for key, decision in decisions.items() if decision == MARKED]
     uncertain = [key for key, decision in decisions.items() if decision == UNCERTAIN]
@@ -80,7 +80,7 @@ def choice_answer(question: Question, decisions: dict[str, str]) -> Answer | Non
         return _review(f"overvote: {len(marked)} marks for {question.choice_limit}", marked)
     if len(marked) < question.min_choices and question.type == QuestionType.MULTIPLE_CHOICE:
         return _review(f"{len(marked)} marks, {question.min_choices} at least", marked)
-    return Answer(_value(question, marked), COUNTED)
+    return QuestionReading(_value(question, marked), COUNTED)
 
 
 def _required(question: Question) -> bool:
@@ -97,20 +97,22 @@ def _value(question: Question, marked: list[str]) -> Any:
     return marked[0]
 
 
-def _review(reason: str, marked: list[str]) -> Answer:
-    return Answer(marked, REVIEW, reason, confidence=0.0)
+def _review(reason: str, marked: list[str]) -> QuestionReading:
+    return QuestionReading(marked, REVIEW, reason, confidence=0.0)
 
 
-def number_answer(text: str, confidence: float, review_below: float) -> Answer:
+def number_answer(text: str, confidence: float, review_below: float) -> QuestionReading:
     """A number read by Tesseract; counted only when it is digits read with confidence."""
     digits = text.strip()
     if not digits.isdigit():
-        return Answer(None, REVIEW, f"not read as a number: {digits!r}", 0.0)
+        return QuestionReading(None, REVIEW, f"not read as a number: {digits!r}", 0.0)
     if confidence < review_below:
-        return Answer(int(digits), REVIEW, f"read {digits} with confidence {confidence:.2f}", confidence)
-    return Answer(int(digits), COUNTED, None, confidence)
+        return QuestionReading(
+            int(digits), REVIEW, f"read {digits} with confidence {confidence:.2f}", confidence
+        )
+    return QuestionReading(int(digits), COUNTED, None, confidence)
 
 
-def written_answer() -> Answer:
+def written_answer() -> QuestionReading:
     """Handwriting goes to the transcription queue, with its crop: never read by machine."""
-    return Answer(None, REVIEW, "handwritten: to transcribe", 0.0)
+    return QuestionReading(None, REVIEW, "handwritten: to transcribe", 0.0)

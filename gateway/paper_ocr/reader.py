@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from gateway.paper_ocr import codes
-from gateway.paper_ocr.layout import MARKER_SIZE, PAGE_H, PAGE_W, QR_SIZE, Box, MM
+from gateway.paper_ocr.layout import MARKER_SIZE, MM, PAGE_H, PAGE_W, QR_SIZE, Box
 from gateway.paper_ocr.printing import ARUCO_DICTIONARY, marker_origins, qr_origin
 
 # Tesseract runs one thread per page read: jobs already run pages side by side.

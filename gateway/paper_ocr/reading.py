@@ -16,7 +16,7 @@ import pytesseract
 
 from gateway.consultations.schema import Definition, QuestionType
 from gateway.paper_ocr import codes, marks, reader
-from gateway.paper_ocr.layout import Box, Layout
+from gateway.paper_ocr.layout import MARKER_SIZE, Box, Layout
 from gateway.paper_ocr.printing import marker_origins
 from gateway.paper_ocr.reader import PX_PER_PT, NotLocated
 
@@ -46,7 +46,7 @@ class PageResult:
     code: codes.PageCode | None = None
     fit_error_pt: float | None = None
     boxes: list[dict[str, Any]] = field(default_factory=list)
-    answers: dict[str, marks.Answer] = field(default_factory=dict)
+    answers: dict[str, marks.QuestionReading] = field(default_factory=dict)
     page: np.ndarray | None = None  # upright, for the overlay and crops
     crops: dict[str, bytes] = field(default_factory=dict)  # question id → PNG
 
@@ -143,7 +143,7 @@ def _answer(
     text_box: Box | None,
     result: PageResult,
     review_below: float,
-) -> marks.Answer | None:
+) -> marks.QuestionReading | None:
     question = form.definition.question(question_id)
     assert question is not None, "the layout names a question of its own definition"
     if text_box is None:
@@ -151,7 +151,7 @@ def _answer(
     assert result.page is not None
     if decisions[""] == marks.EMPTY:
         if question.required:
-            return marks.Answer(None, marks.REVIEW, "nothing written", 0.0)
+            return marks.QuestionReading(None, marks.REVIEW, "nothing written", 0.0)
         return None
     crop = crop_of(result.page, text_box)
     result.crops[question_id] = _png(crop)
@@ -199,7 +199,7 @@ def overlay(result: PageResult) -> bytes | None:
         return None
     canvas = cv2.cvtColor(result.page, cv2.COLOR_GRAY2BGR)
     for x, y in marker_origins():
-        _rectangle(canvas, (x, y, reader.MARKER_SIZE, reader.MARKER_SIZE), (255, 0, 0), 2)
+        _rectangle(canvas, (x, y, MARKER_SIZE, MARKER_SIZE), (255, 0, 0), 2)
     for box in result.boxes:
         _rectangle(canvas, tuple(box["rect_pt"]), COLOURS[box["decision"]], 3)
     label = f"{result.status}: {result.reason or ''}"[:120]
@@ -208,7 +208,10 @@ def overlay(result: PageResult) -> bytes | None:
 
 
 def _rectangle(
-    canvas: np.ndarray, rect: tuple[float, float, float, float], colour: tuple[int, int, int], width: int
+    canvas: np.ndarray,
+    rect: tuple[float, float, float, float],
+    colour: tuple[int, int, int],
+    width: int,
 ) -> None:
     x, y, w, h = (round(v * PX_PER_PT) for v in rect)
     cv2.rectangle(canvas, (x - 3, y - 3), (x + w + 3, y + h + 3), colour, width)

@@ -34,7 +34,9 @@ def file_by_hash(session: Session, sha256: str) -> PaperFile | None:
 
 def add_file(session: Session, batch_id: int, sha256: str, name: str) -> PaperFile | None:
     """A new file row; None if the same bytes were handed in already (a race included)."""
-    new_id = insert_or_ignore(session, PaperFile, batch_id=batch_id, sha256=sha256, name=name, stored=0)
+    new_id = insert_or_ignore(
+        session, PaperFile, batch_id=batch_id, sha256=sha256, name=name, stored=0
+    )
     return None if new_id is None else session.get_one(PaperFile, new_id)
 
 
@@ -46,7 +48,11 @@ def add_page(session: Session, **values: Any) -> PaperPage:
 
 
 def files_of(session: Session, batch_id: int) -> list[PaperFile]:
-    return list(session.scalars(select(PaperFile).where(PaperFile.batch_id == batch_id).order_by(PaperFile.id)))
+    return list(
+        session.scalars(
+            select(PaperFile).where(PaperFile.batch_id == batch_id).order_by(PaperFile.id)
+        )
+    )
 
 
 def pages_of(session: Session, batch_id: int) -> list[PaperPage]:
@@ -82,7 +88,12 @@ def unread_jobs(session: Session, batch_id: int) -> list[tuple[int, int | None, 
 
 def take_sheet(session: Session, code: str, serial: str, form_page: int, page_id: int) -> bool:
     """Claim a sheet for this page; False when another page already holds it."""
-    values = {"consultation_code": code, "serial": serial, "form_page": form_page, "page_id": page_id}
+    values = {
+        "consultation_code": code,
+        "serial": serial,
+        "form_page": form_page,
+        "page_id": page_id,
+    }
     return insert_or_ignore(session, PaperSheet, **values) is not None
 
 
@@ -116,7 +127,9 @@ def copy_pages(session: Session, code: str, serial: str) -> list[PaperPage]:
 
 def set_copy_contribution(session: Session, copy_key: str, contribution_id: int) -> None:
     session.execute(
-        update(PaperCopy).where(PaperCopy.copy_key == copy_key).values(contribution_id=contribution_id)
+        update(PaperCopy)
+        .where(PaperCopy.copy_key == copy_key)
+        .values(contribution_id=contribution_id)
     )
 
 

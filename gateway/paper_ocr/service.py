@@ -38,7 +38,7 @@ from gateway.identity import participant_key
 from gateway.paper_ocr import codes, images, marks
 from gateway.paper_ocr import repository as paper
 from gateway.paper_ocr.layout import Layout, plan
-from gateway.paper_ocr.models import PaperBatch, PaperPage
+from gateway.paper_ocr.models import PaperBatch, PaperFile, PaperPage
 from gateway.paper_ocr.reading import (
     DUPLICATE,
     READ,
@@ -113,7 +113,9 @@ def take_file(
             # Handed in again in its own batch: a resumed run, nothing left to store.
             outcome.file_id, outcome.error = known.id, known.error
             return outcome
-        row = known or paper.add_file(session, batch.id, digest, _plain(name or path.name, MAX_NAME))
+        row = known or paper.add_file(
+            session, batch.id, digest, _plain(name or path.name, MAX_NAME)
+        )
         if row is None:
             outcome.same_as = batch.name
             return outcome
@@ -137,7 +139,7 @@ def _complete(row: Any) -> bool:
 def _count_pages(runtime: Runtime, file_id: int, path: Path) -> None:
     count = images.page_count(path)
     with transaction(runtime.sessions) as session:
-        session.get_one(paper.PaperFile, file_id).pages = count
+        session.get_one(PaperFile, file_id).pages = count
 
 
 def _store_page(runtime: Runtime, batch: PaperBatch, file_id: int, index: int, gray: Any) -> None:
@@ -152,12 +154,12 @@ def _store_page(runtime: Runtime, batch: PaperBatch, file_id: int, index: int, g
             image_size=blob.size,
         )
         page.job_id = jobs.enqueue(session, READ_JOB, page_id=page.id).id
-        session.get_one(paper.PaperFile, file_id).stored = index + 1
+        session.get_one(PaperFile, file_id).stored = index + 1
 
 
 def _file_failed(runtime: Runtime, file_id: int, error: str) -> None:
     with transaction(runtime.sessions) as session:
-        session.get_one(paper.PaperFile, file_id).error = error[:1000]
+        session.get_one(PaperFile, file_id).error = error[:1000]
 
 
 def pending_jobs(runtime: Runtime, batch_id: int) -> list[int]:
@@ -337,7 +339,9 @@ def _evidence_of(page: PaperPage) -> Iterator[EvidenceRef]:
         if role == "overlay":
             yield EvidenceRef(sha256, PNG, size, role="overlay")
         else:
-            yield EvidenceRef(sha256, PNG, size, role="crop", question_id=role.removeprefix("crop:"))
+            yield EvidenceRef(
+                sha256, PNG, size, role="crop", question_id=role.removeprefix("crop:")
+            )
 
 
 def page_json(page: PaperPage, file_name: str) -> dict[str, Any]:

@@ -24,7 +24,9 @@ def make_layout(runtime: Runtime, code: str) -> Layout:
         from gateway.consultations import repository as consultations
 
         consultation = consultations.get(session, code)
-        return service.layout_of(consultation.definition_hash, consultations.definition_of(consultation))
+        return service.layout_of(
+            consultation.definition_hash, consultations.definition_of(consultation)
+        )
 
 
 def make_pdf(layout: Layout, key: bytes, copies: int = 1, *, test: bool = False) -> bytes:
@@ -56,7 +58,13 @@ def box(layout: Layout, question_id: str, option_key: str | None, page: int = 1)
     return next(b for b in plan.boxes if (b.question_id, b.option_key) == (question_id, option_key))
 
 
-def make_marks(gray: np.ndarray, dpi: float, layout: Layout, marks: dict[tuple[str, str | None], str], page: int = 1) -> np.ndarray:
+def make_marks(
+    gray: np.ndarray,
+    dpi: float,
+    layout: Layout,
+    marks: dict[tuple[str, str | None], str],
+    page: int = 1,
+) -> np.ndarray:
     """Mark boxes in place: (question, option) → cross, tick, faint or fill."""
     rng = np.random.default_rng(7)
     for (question_id, option_key), style in marks.items():
@@ -85,3 +93,11 @@ def scan(runtime: Runtime, paths: list[Path], batch: str = "lot-1") -> list[dict
             if outcome.file_id is not None
             for page in paper.pages_of_file(session, outcome.file_id)
         ]
+
+
+def make_ballot(
+    runtime: Runtime, layout: Layout, marks: dict[tuple[str, str | None], str], dpi: float = 200
+) -> np.ndarray:
+    """One printed copy's first page, scanned at `dpi`, with these marks."""
+    page = make_pages(make_pdf(layout, key_of(runtime)), dpi)[0]
+    return make_marks(page, dpi, layout, marks)

@@ -24,6 +24,7 @@ from gateway.store.models import (
 from tests.conftest import Clock
 from tests.paper_ocr.forms import (
     key_of,
+    make_ballot,
     make_layout,
     make_marks,
     make_pages,
@@ -34,6 +35,7 @@ from tests.paper_ocr.forms import (
 
 pytestmark = pytest.mark.usefixtures("clock")
 DPI = 200
+BANCS = {("projets", "bancs"): "cross"}
 
 
 def _contributions(runtime: Runtime) -> list[Contribution]:
@@ -50,9 +52,16 @@ def _answers(runtime: Runtime, contribution_id: int) -> dict[str, Answer]:
 def test_marked_ballots_in_every_format_are_counted(runtime: Runtime, tmp_path: Path) -> None:
     layout = make_layout(runtime, "BUDGET")
     pages = make_pages(make_pdf(layout, key_of(runtime), copies=3), DPI)
-    first = make_marks(pages[0], DPI, layout, {("projets", "bancs"): "cross", ("projets", "eclairage"): "tick"})
+    first = make_marks(
+        pages[0], DPI, layout, {("projets", "bancs"): "cross", ("projets", "eclairage"): "tick"}
+    )
     # A box filled in black is a cancelled mark: not counted.
-    second = make_marks(pages[1], DPI, layout, {("projets", "jardin-partage"): "cross", ("projets", "toilettes"): "fill"})
+    second = make_marks(
+        pages[1],
+        DPI,
+        layout,
+        {("projets", "jardin-partage"): "cross", ("projets", "toilettes"): "fill"},
+    )
     third = make_marks(pages[2], DPI, layout, {("projets", "fontaines"): "faint"})
     png = make_png(tmp_path, deck.rotate(first, 180), "upside-down.png")
     jpeg = tmp_path / "skewed.jpg"
@@ -63,7 +72,12 @@ def test_marked_ballots_in_every_format_are_counted(runtime: Runtime, tmp_path: 
     lines = scan(runtime, [png, jpeg, pdf])
 
     assert [line["status"] for line in lines] == ["read", "read", "read"]
-    assert lines[1]["answers"]["projets"] == {"value": ["jardin-partage"], "confidence": 1.0, "status": "counted", "reason": None}
+    assert lines[1]["answers"]["projets"] == {
+        "value": ["jardin-partage"],
+        "confidence": 1.0,
+        "status": "counted",
+        "reason": None,
+    }
     decisions = {b["option_key"]: b["decision"] for b in lines[1]["boxes"]}
     assert decisions["toilettes"] == "cancelled" and decisions["jardin-partage"] == "marked"
     assert all(set(b["scores"]) >= {"fill", "solid"} for b in lines[1]["boxes"])
@@ -75,7 +89,7 @@ def test_marked_ballots_in_every_format_are_counted(runtime: Runtime, tmp_path: 
 
 def test_each_page_is_kept_as_evidence_with_its_overlay(runtime: Runtime, tmp_path: Path) -> None:
     layout = make_layout(runtime, "BUDGET")
-    page = make_marks(make_pages(make_pdf(layout, key_of(runtime)), DPI)[0], DPI, layout, {("projets", "bancs"): "cross"})
+    page = make_ballot(runtime, layout, BANCS)
     scan(runtime, [make_png(tmp_path, page, "p.png")])
 
     with runtime.sessions() as session:
@@ -107,7 +121,10 @@ def test_overvote_blank_and_unclear_marks_go_to_review(runtime: Runtime, tmp_pat
     (contribution,) = _contributions(runtime)
     assert contribution.status == ContributionStatus.REVIEW
     stored = _answers(runtime, contribution.id)
-    assert stored["frequentation"].value == "yes" and stored["frequentation"].status == AnswerStatus.VALID
+    assert (
+        stored["frequentation"].value == "yes"
+        and stored["frequentation"].status == AnswerStatus.VALID
+    )
     assert stored["priorite"].status == AnswerStatus.REVIEW
     assert "overvote" in (stored["priorite"].raw_input or "")
 
@@ -117,7 +134,16 @@ def test_numbers_are_read_by_tesseract_and_handwriting_waits_for_a_person(
 ) -> None:
     layout = make_layout(runtime, "PARC")
     pages = make_pages(make_pdf(layout, key_of(runtime)), 300)
-    make_marks(pages[0], 300, layout, {("frequentation", "no"): "cross", ("priorite", "bancs"): "cross", ("satisfaction", "4"): "cross"})
+    make_marks(
+        pages[0],
+        300,
+        layout,
+        {
+            ("frequentation", "no"): "cross",
+            ("priorite", "bancs"): "cross",
+            ("satisfaction", "4"): "cross",
+        },
+    )
     _write(pages[0], 300, layout.page(1).boxes[-1].rect_pt, "12", cv2.FONT_HERSHEY_SIMPLEX)
     idea = next(b for b in layout.page(2).boxes if b.question_id == "idee")
     _write(pages[1], 300, idea.rect_pt, "plus de bancs", cv2.FONT_HERSHEY_SCRIPT_SIMPLEX)
@@ -133,19 +159,31 @@ def test_numbers_are_read_by_tesseract_and_handwriting_waits_for_a_person(
     assert stored["satisfaction"].value == 4 and stored["priorite"].value == "bancs"
     assert stored["idee"].status == AnswerStatus.REVIEW
     with runtime.sessions() as session:
-        crops = session.scalars(select(ContributionEvidence).where(ContributionEvidence.role == "crop")).all()
+        crops = session.scalars(
+            select(ContributionEvidence).where(ContributionEvidence.role == "crop")
+        ).all()
     assert {c.question_id for c in crops} == {"idee", "visites"}
 
 
-def _write(gray: np.ndarray, dpi: float, rect: tuple[float, float, float, float], text: str, font: int) -> None:
+def _write(
+    gray: np.ndarray, dpi: float, rect: tuple[float, float, float, float], text: str, font: int
+) -> None:
     x, y, w, h = (v * dpi / 72 for v in rect)
     scale = min(h / 40, 3.0)
-    cv2.putText(gray, text, (round(x + 0.08 * w), round(y + 0.75 * h)), font, scale, 20, max(2, round(scale * 2)))
+    cv2.putText(
+        gray,
+        text,
+        (round(x + 0.08 * w), round(y + 0.75 * h)),
+        font,
+        scale,
+        20,
+        max(2, round(scale * 2)),
+    )
 
 
 def test_a_sheet_scanned_twice_is_counted_once(runtime: Runtime, tmp_path: Path) -> None:
     layout = make_layout(runtime, "BUDGET")
-    page = make_marks(make_pages(make_pdf(layout, key_of(runtime)), DPI)[0], DPI, layout, {("projets", "bancs"): "cross"})
+    page = make_ballot(runtime, layout, BANCS)
     rescan = make_png(tmp_path, deck.rotate(page, 1.5), "rescan.png")
     photocopy = make_png(tmp_path, deck.noise(page, np.random.default_rng(1)), "photocopy.png")
 
@@ -158,7 +196,7 @@ def test_a_sheet_scanned_twice_is_counted_once(runtime: Runtime, tmp_path: Path)
 
 def test_the_same_file_twice_is_recognised_by_its_hash(runtime: Runtime, tmp_path: Path) -> None:
     layout = make_layout(runtime, "BUDGET")
-    page = make_marks(make_pages(make_pdf(layout, key_of(runtime)), DPI)[0], DPI, layout, {("projets", "bancs"): "cross"})
+    page = make_ballot(runtime, layout, BANCS)
     path = make_png(tmp_path, page, "p.png")
     scan(runtime, [path], batch="monday")
 
@@ -177,7 +215,13 @@ def test_forged_outdated_and_foreign_forms_are_rejected(runtime: Runtime, tmp_pa
     blank = np.full((2339, 1654), 255, np.uint8)
     noise = np.random.default_rng(3).integers(0, 256, (1600, 1200), dtype=np.uint8)
 
-    lines = scan(runtime, [make_png(tmp_path, image, f"{i}.png") for i, image in enumerate([forged, old, blank, noise])])
+    lines = scan(
+        runtime,
+        [
+            make_png(tmp_path, image, f"{i}.png")
+            for i, image in enumerate([forged, old, blank, noise])
+        ],
+    )
 
     assert [line["status"] for line in lines] == ["rejected"] * 4
     assert "signature" in lines[0]["reason"]
@@ -188,7 +232,7 @@ def test_forged_outdated_and_foreign_forms_are_rejected(runtime: Runtime, tmp_pa
 
 def test_a_page_with_a_hidden_marker_goes_to_review(runtime: Runtime, tmp_path: Path) -> None:
     layout = make_layout(runtime, "BUDGET")
-    page = make_marks(make_pages(make_pdf(layout, key_of(runtime)), DPI)[0], DPI, layout, {("projets", "bancs"): "cross"})
+    page = make_ballot(runtime, layout, BANCS)
     page[-400:, :400] = 255  # a hand over the bottom-left corner
 
     (line,) = scan(runtime, [make_png(tmp_path, page, "p.png")])
@@ -199,7 +243,12 @@ def test_a_page_with_a_hidden_marker_goes_to_review(runtime: Runtime, tmp_path: 
 
 def test_a_test_deck_is_read_but_never_counted(runtime: Runtime, tmp_path: Path) -> None:
     layout = make_layout(runtime, "BUDGET")
-    page = make_marks(make_pages(make_pdf(layout, key_of(runtime), test=True), DPI)[0], DPI, layout, {("projets", "bancs"): "cross"})
+    page = make_marks(
+        make_pages(make_pdf(layout, key_of(runtime), test=True), DPI)[0],
+        DPI,
+        layout,
+        {("projets", "bancs"): "cross"},
+    )
 
     (line,) = scan(runtime, [make_png(tmp_path, page, "p.png")])
 
@@ -213,10 +262,21 @@ def test_a_multi_page_form_becomes_one_contribution_once_both_pages_are_in(
 ) -> None:
     layout = make_layout(runtime, "PARC")
     pages = make_pages(make_pdf(layout, key_of(runtime)), DPI)
-    make_marks(pages[0], DPI, layout, {("frequentation", "yes"): "cross", ("priorite", "arbres"): "tick", ("satisfaction", "5"): "cross"})
+    make_marks(
+        pages[0],
+        DPI,
+        layout,
+        {
+            ("frequentation", "yes"): "cross",
+            ("priorite", "arbres"): "tick",
+            ("satisfaction", "5"): "cross",
+        },
+    )
     make_marks(pages[1], DPI, layout, {("quartier", "tilleuls"): "cross"}, page=2)
     tiff = tmp_path / "both.tif"
-    Image.fromarray(pages[1]).save(tiff, save_all=True, append_images=[Image.fromarray(deck.rotate(pages[0], 90))])
+    Image.fromarray(pages[1]).save(
+        tiff, save_all=True, append_images=[Image.fromarray(deck.rotate(pages[0], 90))]
+    )
 
     scan(runtime, [tiff])
 
@@ -228,14 +288,16 @@ def test_a_multi_page_form_becomes_one_contribution_once_both_pages_are_in(
 
 def test_a_corrupt_file_is_reported_and_the_batch_goes_on(runtime: Runtime, tmp_path: Path) -> None:
     layout = make_layout(runtime, "BUDGET")
-    page = make_marks(make_pages(make_pdf(layout, key_of(runtime)), DPI)[0], DPI, layout, {("projets", "bancs"): "cross"})
+    page = make_ballot(runtime, layout, BANCS)
     corrupt = tmp_path / "corrupt.png"
     corrupt.write_bytes(make_png(tmp_path, page, "whole.png").read_bytes()[:5000])
     bomb = tmp_path / "bomb.png"
     Image.new("1", (12_000, 12_000), 1).save(bomb)
 
     opened = service.open_batch(runtime, "lot", "test")
-    outcomes = [service.take_file(runtime, opened, p) for p in (corrupt, bomb, tmp_path / "whole.png")]
+    outcomes = [
+        service.take_file(runtime, opened, p) for p in (corrupt, bomb, tmp_path / "whole.png")
+    ]
 
     assert outcomes[0].error and "corrupt.png" in outcomes[0].error
     assert outcomes[1].error and "bomb.png" in outcomes[1].error
@@ -250,7 +312,9 @@ def test_a_crashed_batch_resumes_without_reading_a_page_twice(
     for page in pages:
         make_marks(page, DPI, layout, {("projets", "bancs"): "cross"})
     tiff = tmp_path / "lot.tif"
-    Image.fromarray(pages[0]).save(tiff, save_all=True, append_images=[Image.fromarray(p) for p in pages[1:]])
+    Image.fromarray(pages[0]).save(
+        tiff, save_all=True, append_images=[Image.fromarray(p) for p in pages[1:]]
+    )
     opened = service.open_batch(runtime, "lot", "test")
     real_store = service._store_page
     stored = []
@@ -287,7 +351,7 @@ def test_a_scan_after_the_close_is_taken_in_when_scanned(
     runtime: Runtime, tmp_path: Path, clock: Clock
 ) -> None:
     layout = make_layout(runtime, "BUDGET")
-    page = make_marks(make_pages(make_pdf(layout, key_of(runtime)), DPI)[0], DPI, layout, {("projets", "bancs"): "cross"})
+    page = make_ballot(runtime, layout, BANCS)
     path = make_png(tmp_path, page, "p.png")
     clock.advance(days=365)
 
