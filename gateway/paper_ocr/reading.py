@@ -75,7 +75,8 @@ def read_page(
     except NotLocated as refusal:
         return PageResult(REVIEW if refusal.review else REJECTED, refusal.reason)
     result = PageResult(READ, fit_error_pt=round(location.fit_error_pt, 2))
-    payload = reader.qr_payload(gray, location)
+    page = reader.upright(gray, location)
+    payload = reader.qr_payload(gray, page, location)
     if payload is None:
         result.status, result.reason = REVIEW, "the QR code cannot be read"
         return result
@@ -85,7 +86,7 @@ def read_page(
     except (codes.BadCode, FormRefused) as refusal:
         result.status, result.reason = REJECTED, str(refusal)
         return result
-    result.page = reader.upright(gray, location)
+    result.page = page
     _read_boxes(result, form, limits, review_below)
     return result
 
