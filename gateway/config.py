@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     evidence_max_bytes: int = 25 * 1024 * 1024
     evidence_retention_days: int = 180
     max_request_bytes: int = 1024 * 1024
+    # A staff upload (a batch of scans, under /staff/…/upload): its files are spooled to disk.
+    max_upload_bytes: int = 500 * 1024 * 1024
     # /docs, /redoc and /openapi.json; unset means on, except in production.
     api_docs: bool | None = None
     # Where `audit anchor` and the daily job append the journal's head; default

@@ -2,10 +2,11 @@
 
 Marker ids encode the page and the corner: id = 4 × (page − 1) + corner, corners
 numbered clockwise from the top left, so a scan at any rotation says which way up
-it is. The QR code holds the consultation code, the definition's version hash, page
-n of N, a random serial per printed copy and a test-deck flag, signed with a MAC
-keyed by the gateway's secret: a serial nobody printed does not verify, and a
-photocopy carries a serial already seen.
+it is. The QR code holds the consultation code, the form's version (the definition's
+version hash and the places of the boxes: see `Layout.form_version`), page n of N, a
+random serial per printed copy and a test-deck flag, signed with a MAC keyed by the
+gateway's secret: a serial nobody printed does not verify, and a photocopy carries a
+serial already seen.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class BadCode(PortevoixError):
 @dataclass(frozen=True)
 class PageCode:
     consultation: str
-    version: str  # the first VERSION_CHARS of the definition hash, upper case
+    version: str  # the layout's form_version: definition and box places, hashed
     page: int
     pages: int
     serial: str
@@ -58,10 +59,6 @@ def marker_id(page: int, corner: int) -> int:
 
 def page_and_corner(marker: int) -> tuple[int, int]:
     return marker // CORNERS + 1, marker % CORNERS
-
-
-def short_version(definition_hash: str) -> str:
-    return definition_hash[:VERSION_CHARS].upper()
 
 
 def new_serial() -> str:

@@ -8,6 +8,8 @@ draws. Coordinates are PDF points from the page's top-left corner.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +25,8 @@ from gateway.consultations.schema import (
     Question,
     QuestionType,
 )
-from gateway.i18n import t
+from gateway.i18n import N_, t
+from gateway.paper_ocr import codes
 
 MM = 72 / 25.4
 PAGE_W, PAGE_H = A4
@@ -95,6 +98,14 @@ class Layout:
                 {"page": p.number, "boxes": [b.as_json() for b in p.boxes]} for p in self.pages
             ],
         }
+
+    @property
+    def form_version(self) -> str:
+        """What a printed page's QR code carries: the definition's version and the boxes'
+        places, so a page is never read against boxes it was not printed with."""
+        boxes = json.dumps(self.as_json()["pages"], sort_keys=True)
+        digest = hashlib.sha256(f"{self.version_hash}:{boxes}".encode()).hexdigest()
+        return digest[: codes.VERSION_CHARS].upper()
 
     def page(self, number: int) -> PagePlan | None:
         return self.pages[number - 1] if 1 <= number <= len(self.pages) else None
@@ -205,7 +216,7 @@ def _text_height(question: Question, font: str, size: float) -> float:
 
 # Printed at the top of every form, in this order (message ids, French in the catalogue).
 INSTRUCTIONS = (
-    "To answer, put a cross or a tick in the box.",
-    "To cancel an answer, fill the whole box in black. Then cross the right box.",
-    "Write in capital letters inside the frames. Do not fold this sheet.",
+    N_("To answer, put a cross or a tick in the box."),
+    N_("To cancel an answer, fill the whole box in black. Then cross the right box."),
+    N_("Write in capital letters inside the frames. Do not fold this sheet."),
 )

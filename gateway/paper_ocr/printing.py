@@ -46,7 +46,7 @@ def print_copies(
         for page in layout.pages:
             code = codes.PageCode(
                 layout.consultation,
-                codes.short_version(layout.version_hash),
+                layout.form_version,
                 page.number,
                 len(layout.pages),
                 serial,
@@ -71,7 +71,8 @@ def _draw_page(canvas: Canvas, page: PagePlan, payload: str, pages: int, test: b
         canvas.rect(x, PAGE_H - y - h, w, h, stroke=1, fill=0)
     footer = t(LANGUAGE, "Page %(page)s of %(pages)s", page=page.number, pages=pages)
     if test:
-        footer = f"{footer} · {t(LANGUAGE, 'TEST COPY: never counted')}"
+        warning = t(LANGUAGE, "TEST COPY: never counted")
+        footer = f"{footer} · {warning}"
     canvas.setFont(BOLD if test else FONT, 11)
     canvas.drawCentredString(PAGE_W / 2, MARKER_INSET + 4 * MM, footer)
 

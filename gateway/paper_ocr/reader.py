@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -112,7 +114,7 @@ def _markers(gray: np.ndarray) -> dict[int, np.ndarray]:
     return found
 
 
-def _unique(corners: tuple[np.ndarray, ...], ids: np.ndarray | None) -> dict[int, np.ndarray]:
+def _unique(corners: Sequence[Any], ids: np.ndarray | None) -> dict[int, np.ndarray]:
     if ids is None:
         return {}
     seen = Counter(int(i) for i in ids.flatten())

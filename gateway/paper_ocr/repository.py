@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.paper_ocr.models import PaperBatch, PaperCopy, PaperFile, PaperPage, PaperSheet
@@ -140,3 +140,8 @@ def status_counts(session: Session, batch_id: int) -> dict[str, int]:
         .group_by(PaperPage.status)
     )
     return {str(status): int(count) for status, count in session.execute(query)}
+
+
+def release_sheet(session: Session, page_id: int) -> None:
+    """Let the sheet a page held be taken again, by this page read anew."""
+    session.execute(delete(PaperSheet).where(PaperSheet.page_id == page_id))

@@ -12,6 +12,8 @@ the door.
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,7 @@ from gateway.contributions.intake import (
     ParticipantRef,
 )
 from gateway.deps import door_policy
+from gateway.errors import PortevoixError
 from gateway.evidence import CHUNK_BYTES, EvidenceTooLarge
 from gateway.identity import participant_key
 from gateway.paper_ocr import codes, images, marks
@@ -200,14 +203,15 @@ def _lookup(session: Session) -> Callable[[codes.PageCode], Form]:
         consultation = consultations.find(session, code.consultation)
         if consultation is None:
             raise FormRefused(f"unknown consultation {code.consultation!r}")
-        if codes.short_version(consultation.definition_hash) != code.version:
-            raise FormRefused(
-                f"a form of an outdated version of {code.consultation}: print the forms again"
-            )
         definition = consultations.definition_of(consultation)
         if Channel.PAPER not in definition.channels:
             raise FormRefused(f"{code.consultation} does not take paper forms")
-        return Form(definition, layout_of(consultation.definition_hash, definition))
+        layout = layout_of(consultation.definition_hash, definition)
+        if layout.form_version != code.version:
+            raise FormRefused(
+                f"a form of an outdated version of {code.consultation}: print the forms again"
+            )
+        return Form(definition, layout)
 
     return lookup
 
@@ -364,3 +368,45 @@ def tesseract_has_french() -> bool:
         return "fra" in pytesseract.get_languages()
     except (pytesseract.TesseractNotFoundError, OSError):
         return False
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a staff member sent through the upload page, spooled by the server."""
+
+    name: str
+    stream: Any  # a binary file object
+
+
+def take_uploads(
+    runtime: Runtime, batch_name: str, created_by: str, uploads: list[Upload]
+) -> tuple[PaperBatch, list[FileOutcome]]:
+    """Store uploaded files as a batch: each copied to a file of its own, then taken."""
+    batch = open_batch(runtime, batch_name, created_by)
+    spool = runtime.settings.data_dir / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for upload in uploads:
+        with tempfile.NamedTemporaryFile(dir=spool, suffix=".scan") as copy:
+            shutil.copyfileobj(upload.stream, copy, CHUNK_BYTES)
+            copy.flush()
+            outcomes.append(take_file(runtime, batch, Path(copy.name), upload.name))
+    return batch, outcomes
+
+
+class ReadAgainRefused(PortevoixError):
+    pass
+
+
+def read_again(session: Session, page_id: int) -> None:
+    """Send a page back to be read (after a threshold change), if nothing was recorded from it."""
+    page = paper.page(session, page_id)
+    if page is None:
+        raise ReadAgainRefused("no such page")
+    if page.contribution_id is not None:
+        raise ReadAgainRefused("this page is part of a recorded contribution: decide in review")
+    if page.status == paper.PENDING:
+        return
+    paper.release_sheet(session, page.id)
+    page.status, page.reason, page.result, page.overlay_sha256 = paper.PENDING, None, None, None
+    page.job_id = jobs.enqueue(session, READ_JOB, page_id=page.id).id
