@@ -59,6 +59,7 @@ def _check(result: reading.PageResult, truth: deck.Truth, tally: Counter[str]) -
     tally["pages"] += 1
     if not result.boxes:
         tally[f"pages_{result.status}"] += 1
+        tally[f"why: {result.reason}"] += 1
         tally["boxes_review"] += len(truth.boxes)
         tally["boxes"] += len(truth.boxes)
         return
@@ -105,6 +106,7 @@ def _figures(tally: Counter[str], seconds: float) -> dict[str, Any]:
         "answers_silent_errors": tally["answers_silent_errors"],
         "overvotes_blanks_handwriting_caught": f"{tally['to_review_caught']}/{tally['to_review']}",
         "cancellations_caught": f"{tally['cancellations_caught']}/{tally['cancellations']}",
+        "pages_not_placed_why": {k[5:]: v for k, v in tally.items() if k.startswith("why: ")},
         "seconds": round(seconds, 1),
     }
 

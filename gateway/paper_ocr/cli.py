@@ -14,7 +14,7 @@ from gateway.adapter import cli_runtime
 from gateway.consultations import repository as consultations
 from gateway.errors import PortevoixError
 from gateway.jobs import run_job
-from gateway.paper_ocr import codes, printing, service
+from gateway.paper_ocr import codes, marks, printing, service
 from gateway.paper_ocr import repository as paper
 from gateway.paper_ocr.layout import Layout
 from gateway.runtime import Runtime
@@ -125,3 +125,31 @@ def _summary(line: dict[str, Any]) -> str:
     sheet = f" {line['serial']} p{line['form_page']}" if line["serial"] else ""
     reason = f": {line['reason']}" if line["reason"] else ""
     return f"{where}{sheet} {line['status']}{reason}"
+
+
+@app.command()
+def rethreshold(
+    ctx: typer.Context,
+    batch: Annotated[str, typer.Argument(help="the batch's name")],
+    empty_below: Annotated[float, typer.Option()] = marks.DEFAULT.empty_below,
+    marked_from: Annotated[float, typer.Option()] = marks.DEFAULT.marked_from,
+    thin_below: Annotated[float, typer.Option()] = marks.DEFAULT.thin_below,
+    cancelled_from: Annotated[float, typer.Option()] = marks.DEFAULT.cancelled_from,
+    writing_from: Annotated[float, typer.Option()] = marks.DEFAULT.writing_from,
+) -> None:
+    """List the boxes of a batch whose decision other thresholds would change (nothing is changed)."""
+    limits = marks.Thresholds(empty_below, marked_from, thin_below, cancelled_from, writing_from)
+    changes = 0
+    with cli_runtime(ctx) as runtime, transaction(runtime.sessions) as session:
+        found = paper.batch_by_name(session, batch)
+        if found is None:
+            raise PortevoixError(f"no batch named {batch!r}")
+        for page in paper.pages_of(session, found.id):
+            for box, decision in marks.replay((page.result or {}).get("boxes", []), limits):
+                changes += 1
+                typer.echo(
+                    f"page #{page.id} {box['question_id']}/{box['option_key']}: "
+                    f"{box['decision']} -> {decision} (fill {box['scores']['fill']}, "
+                    f"solid {box['scores']['solid']})"
+                )
+    typer.echo(f"{changes} box decision(s) would change")

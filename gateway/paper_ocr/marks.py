@@ -25,8 +25,8 @@ class Thresholds:
     """Where the bands start, as fractions of a box's inside."""
 
     empty_below: float = 0.05  # fill under this: nothing there
-    marked_from: float = 0.10  # fill from this, with little solid ink: a cross or a tick
-    thin_below: float = 0.35  # solid under this: strokes, not a filled area
+    marked_from: float = 0.10  # fill from this, made of strokes: a cross or a tick
+    thin_below: float = 0.6  # solid ÷ fill under this: strokes, not a filled area
     cancelled_from: float = 0.75  # solid from this: the box was filled in black
     writing_from: float = 0.008  # fill of a text box from which something is written
 
@@ -45,7 +45,7 @@ def decide(fill: float, solid: float, kind: str, limits: Thresholds = DEFAULT) -
         return CANCELLED
     if fill < limits.empty_below:
         return EMPTY
-    if fill >= limits.marked_from and solid < limits.thin_below:
+    if fill >= limits.marked_from and solid < limits.thin_below * fill:
         return MARKED
     return UNCERTAIN
 
@@ -116,3 +116,14 @@ def number_answer(text: str, confidence: float, review_below: float) -> Question
 def written_answer() -> QuestionReading:
     """Handwriting goes to the transcription queue, with its crop: never read by machine."""
     return QuestionReading(None, REVIEW, "handwritten: to transcribe", 0.0)
+
+
+def replay(boxes: list[dict[str, Any]], limits: Thresholds) -> list[tuple[dict[str, Any], str]]:
+    """The boxes whose decision would change under other thresholds, with the new decision."""
+    changed = []
+    for box in boxes:
+        scores = box["scores"]
+        decision = decide(scores["fill"], scores["solid"], box["kind"], limits)
+        if decision != box["decision"]:
+            changed.append((box, decision))
+    return changed

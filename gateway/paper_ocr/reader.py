@@ -4,7 +4,7 @@ The four corner markers give a homography from the printed page to the scan; a
 fit that does not hold (a torn, folded or foreign page) is refused rather than
 guessed. The page is then redrawn upright at `PX_PER_PT`, where the QR code is
 decoded and each box of the layout is measured: how much of its inside is dark
-(`fill`) and how much stays dark once strokes thinner than a third of the box are
+(`fill`) and how much stays dark once strokes thinner than half its inside are
 wiped out (`solid`): a tick or a cross has fill but little solid; a box filled
 in black, the cancellation convention, has both.
 """
@@ -35,6 +35,9 @@ DETECT_HEIGHT = 2200
 MAX_FIT_ERROR_PT = 2.5
 CHECKBOX_INSET = 0.22  # of the box's side: the printed outline stays outside
 TEXT_INSET = 0.06
+# Strokes thinner than this share of a box's inside are wiped out before `solid` is
+# measured: a felt-tip cross (about 1.5 mm) goes, a box filled in black stays.
+SOLID_KERNEL = 0.45
 QR_MARGIN = 4 * MM
 QR_PX_PER_PT = 4.0
 
@@ -202,7 +205,7 @@ def measure(page: np.ndarray, box: Box) -> Scores:
     paper = _paper_level(page, box)
     dark = (inside.astype(np.int16) < paper - max(45.0, 0.3 * paper)).astype(np.uint8)
     fill = float(dark.mean()) if dark.size else 0.0
-    stroke = max(3, round(min(dark.shape) / 3))
+    stroke = max(3, round(min(dark.shape) * SOLID_KERNEL))
     core = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((stroke, stroke), np.uint8))
     solid = float(core.mean()) if core.size else 0.0
     return Scores(round(fill, 4), round(solid, 4), round(paper, 1))

@@ -20,6 +20,10 @@ def batch_named(session: Session, name: str, created_by: str) -> PaperBatch:
     return session.scalars(select(PaperBatch).where(PaperBatch.name == name)).one()
 
 
+def batch_by_name(session: Session, name: str) -> PaperBatch | None:
+    return session.scalars(select(PaperBatch).where(PaperBatch.name == name)).one_or_none()
+
+
 def batch(session: Session, batch_id: int) -> PaperBatch | None:
     return session.get(PaperBatch, batch_id)
 
