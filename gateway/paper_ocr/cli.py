@@ -137,7 +137,7 @@ def rethreshold(
     cancelled_from: Annotated[float, typer.Option()] = marks.DEFAULT.cancelled_from,
     writing_from: Annotated[float, typer.Option()] = marks.DEFAULT.writing_from,
 ) -> None:
-    """List the boxes of a batch whose decision other thresholds would change (nothing is changed)."""
+    """List the boxes of a batch whose decision other thresholds would change; change nothing."""
     limits = marks.Thresholds(empty_below, marked_from, thin_below, cancelled_from, writing_from)
     changes = 0
     with cli_runtime(ctx) as runtime, transaction(runtime.sessions) as session:

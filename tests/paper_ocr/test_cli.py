@@ -64,7 +64,7 @@ def test_layout_is_written_in_the_documented_shape(runtime: Runtime, tmp_path: P
     assert page["page"] == 1 and len(page["boxes"]) == 8  # a ballot: no profile question
     box = page["boxes"][0]
     assert list(box) == ["question_id", "option_key", "kind", "rect_pt"]
-    x, y, w, h = box["rect_pt"]
+    _, _, w, h = box["rect_pt"]
     assert box["kind"] == "checkbox" and 5 <= w / (72 / 25.4) <= 8 and w == h
 
 
