@@ -156,17 +156,26 @@ def upright(gray: np.ndarray, location: Location) -> np.ndarray:
 
 
 def qr_payload(gray: np.ndarray, page: np.ndarray, location: Location) -> str | None:
-    """The QR code's text: from the upright page, else from the scan at full resolution."""
+    """The QR code's text: from the upright page, else from the scan at full resolution.
+
+    Two of OpenCV's QR readers are tried, since each fails on some codes the other reads.
+    """
     x, y = qr_origin()
     x0, y0 = (round((v - QR_MARGIN) * PX_PER_PT) for v in (x, y))
     side = round((QR_SIZE + 2 * QR_MARGIN) * PX_PER_PT)
-    detector = cv2.QRCodeDetector()
-    text, _, _ = detector.detectAndDecode(page[y0 : y0 + side, x0 : x0 + side])
-    if text:
-        return str(text)
+    upright_crop = page[y0 : y0 + side, x0 : x0 + side]
+    if text := _decode(upright_crop):
+        return text
     crop = _qr_crop(gray, location)
     for candidate in (crop, _binary(crop), cv2.GaussianBlur(crop, (5, 5), 0)):
-        text, _, _ = detector.detectAndDecode(candidate)
+        if text := _decode(candidate):
+            return text
+    return None
+
+
+def _decode(image: np.ndarray) -> str | None:
+    for detector in (cv2.QRCodeDetectorAruco(), cv2.QRCodeDetector()):
+        text, _, _ = detector.detectAndDecode(image)
         if text:
             return str(text)
     return None

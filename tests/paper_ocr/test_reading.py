@@ -124,3 +124,43 @@ def test_a_small_degraded_deck_has_no_silent_error() -> None:
                 if read is not None and read.status == marks.REVIEW:
                     continue
                 assert (read.value if read else None) == meant, (copy, number, qid)
+
+
+def test_a_torn_page_that_does_not_fit_its_markers_is_rejected() -> None:
+    page = _marked(200)
+    corner = page[-400:, -400:]
+    # The torn-off corner taped back askew: its marker no longer lines up with the others.
+    page[-400:, -400:] = cv2.warpAffine(
+        corner, cv2.getRotationMatrix2D((200, 200), 25, 1.0), (400, 400), borderValue=255
+    )
+
+    result = _read(page)
+
+    assert result.status == "rejected" and "does not fit" in (result.reason or "")
+
+
+def test_a_changed_qr_code_does_not_verify() -> None:
+    code = codes.PageCode("BUDGET", "0123456789ABCDEF", 1, 1, "ACDEFGHJKM")
+    payload = code.payload(KEY)
+
+    assert codes.parse(payload, KEY) == code
+    with pytest.raises(codes.BadCode, match="signature"):
+        codes.parse(payload.replace("ACDEFGHJKM", "ACDEFGHJKN"), KEY)
+    with pytest.raises(codes.BadCode, match="signature"):
+        codes.parse(payload, codes.mac_key(b"another gateway"))
+
+
+@pytest.mark.parametrize(
+    ("fill", "solid", "decision"),
+    [
+        (0.0, 0.0, "empty"),
+        (0.04, 0.0, "empty"),
+        (0.07, 0.0, "uncertain"),  # a dot or a slip: a person looks
+        (0.3, 0.0, "marked"),  # a tick
+        (0.7, 0.35, "marked"),  # a felt-tip cross: strokes crossing
+        (0.55, 0.5, "uncertain"),  # half filled: neither a mark nor a cancellation
+        (0.98, 0.97, "cancelled"),
+    ],
+)
+def test_bands(fill: float, solid: float, decision: str) -> None:
+    assert marks.decide(fill, solid, "checkbox") == decision
