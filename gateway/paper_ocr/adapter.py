@@ -7,7 +7,7 @@ import shutil
 from gateway.adapter import Check
 from gateway.config import Settings
 from gateway.jobs import JobSpec
-from gateway.paper_ocr import models, service
+from gateway.paper_ocr import marks, models, service
 from gateway.paper_ocr.cli import app as cli
 from gateway.paper_ocr.endpoints import router
 from gateway.runtime import Runtime
@@ -36,8 +36,17 @@ class PaperAdapter:
                 "Tesseract with its French model (numbers written on forms)",
                 shutil.which("tesseract") is not None and service.tesseract_has_french(),
                 "install the Debian packages tesseract-ocr and tesseract-ocr-fra",
-            )
+            ),
+            Check(
+                "paper thresholds",
+                _known(runtime.settings.paper_thresholds),
+                f"PORTEVOIX_PAPER_THRESHOLDS may set only {', '.join(marks.DEFAULT.as_json())}",
+            ),
         ]
+
+
+def _known(overrides: dict[str, float]) -> bool:
+    return set(overrides) <= set(marks.DEFAULT.as_json())
 
 
 PAPER = PaperAdapter()

@@ -14,7 +14,7 @@ from gateway.adapter import cli_runtime
 from gateway.consultations import repository as consultations
 from gateway.errors import PortevoixError
 from gateway.jobs import run_job
-from gateway.paper_ocr import codes, marks, printing, service
+from gateway.paper_ocr import codes, images, marks, printing, service
 from gateway.paper_ocr import repository as paper
 from gateway.paper_ocr.layout import Layout
 from gateway.runtime import Runtime
@@ -90,12 +90,21 @@ def scan(
 
 def _store(runtime: Runtime, batch: Any, paths: list[Path]) -> list[service.FileOutcome]:
     outcomes = []
-    with typer.progressbar(paths, label="storing", file=sys.stderr) as files:
-        for path in files:
-            if not path.is_file():
-                raise PortevoixError(f"{path}: not a file")
-            outcomes.append(service.take_file(runtime, batch, path))
+    for path in paths:
+        if not path.is_file():
+            raise PortevoixError(f"{path}: not a file")
+    total = sum(_pages_in(path) for path in paths)
+    with typer.progressbar(length=total, label="storing", file=sys.stderr) as bar:
+        for path in paths:
+            outcomes.append(service.take_file(runtime, batch, path, on_page=lambda: bar.update(1)))
     return outcomes
+
+
+def _pages_in(path: Path) -> int:
+    try:
+        return images.page_count(path)
+    except images.UnreadableScan:
+        return 0  # said once its turn comes
 
 
 def _read(runtime: Runtime, batch_id: int) -> None:
@@ -131,25 +140,43 @@ def _summary(line: dict[str, Any]) -> str:
 def rethreshold(
     ctx: typer.Context,
     batch: Annotated[str, typer.Argument(help="the batch's name")],
-    empty_below: Annotated[float, typer.Option()] = marks.DEFAULT.empty_below,
-    marked_from: Annotated[float, typer.Option()] = marks.DEFAULT.marked_from,
-    thin_below: Annotated[float, typer.Option()] = marks.DEFAULT.thin_below,
-    cancelled_from: Annotated[float, typer.Option()] = marks.DEFAULT.cancelled_from,
-    writing_from: Annotated[float, typer.Option()] = marks.DEFAULT.writing_from,
+    empty_below: Annotated[float | None, typer.Option()] = None,
+    marked_from: Annotated[float | None, typer.Option()] = None,
+    thin_below: Annotated[float | None, typer.Option()] = None,
+    cancelled_from: Annotated[float | None, typer.Option()] = None,
+    writing_from: Annotated[float | None, typer.Option()] = None,
 ) -> None:
-    """List the boxes of a batch whose decision other thresholds would change; change nothing."""
-    limits = marks.Thresholds(empty_below, marked_from, thin_below, cancelled_from, writing_from)
-    changes = 0
+    """List the boxes of a batch whose decision other thresholds would change; change nothing.
+
+    Without options: the thresholds of the settings (PORTEVOIX_PAPER_THRESHOLDS), against
+    the decisions made when each page was read.
+    """
+    given = {
+        "empty_below": empty_below,
+        "marked_from": marked_from,
+        "thin_below": thin_below,
+        "cancelled_from": cancelled_from,
+        "writing_from": writing_from,
+    }
     with cli_runtime(ctx) as runtime, transaction(runtime.sessions) as session:
+        changes = {k: v for k, v in given.items() if v is not None}
+        limits = marks.thresholds(runtime.settings.paper_thresholds | changes)
         found = paper.batch_by_name(session, batch)
         if found is None:
             raise PortevoixError(f"no batch named {batch!r}")
-        for page in paper.pages_of(session, found.id):
-            for box, decision in marks.replay((page.result or {}).get("boxes", []), limits):
-                changes += 1
-                typer.echo(
-                    f"page #{page.id} {box['question_id']}/{box['option_key']}: "
-                    f"{box['decision']} -> {decision} (fill {box['scores']['fill']}, "
-                    f"solid {box['scores']['solid']})"
-                )
-    typer.echo(f"{changes} box decision(s) would change")
+        lines = [
+            _change_line(page.id, box, decision)
+            for page in paper.pages_of(session, found.id)
+            for box, decision in marks.replay((page.result or {}).get("boxes", []), limits)
+        ]
+    for line in lines:
+        typer.echo(line)
+    typer.echo(f"{len(lines)} box decision(s) would change")
+
+
+def _change_line(page_id: int, box: dict[str, Any], decision: str) -> str:
+    scores = box["scores"]
+    return (
+        f"page #{page_id} {box['question_id']}/{box['option_key']}: {box['decision']} -> "
+        f"{decision} (fill {scores['fill']}, solid {scores['solid']})"
+    )

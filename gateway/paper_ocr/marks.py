@@ -10,7 +10,7 @@ scores are kept, so a change of threshold can be replayed on pages already read.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from gateway.consultations.schema import Question, QuestionType
@@ -35,6 +35,14 @@ class Thresholds:
 
 
 DEFAULT = Thresholds()
+
+
+def thresholds(overrides: dict[str, float]) -> Thresholds:
+    """The default bands with the operator's changes; an unknown name is refused."""
+    unknown = set(overrides) - set(DEFAULT.as_json())
+    if unknown:
+        raise ValueError(f"unknown paper thresholds: {', '.join(sorted(unknown))}")
+    return replace(DEFAULT, **overrides)
 
 
 def decide(fill: float, solid: float, kind: str, limits: Thresholds = DEFAULT) -> str:

@@ -15,7 +15,7 @@ import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +75,6 @@ class FileOutcome:
     same_as: str | None = None  # the batch that already holds these bytes
 
 
-@dataclass
-class Progress:
-    on_page: Callable[[], None] = lambda: None
-    outcomes: list[FileOutcome] = field(default_factory=list)
-
-
 def file_sha256(path: Path) -> str:
     hasher = hashlib.sha256()
     with path.open("rb") as handle:
@@ -104,25 +98,9 @@ def take_file(
     on_page: Callable[[], None] = lambda: None,
 ) -> FileOutcome:  # fmt: skip
     """Store a file's pages as evidence, each with its read job; resume a file cut short."""
-    outcome = FileOutcome(path)
-    digest = file_sha256(path)
-    with transaction(runtime.sessions) as session:
-        known = paper.file_by_hash(session, digest)
-        if known is not None and known.batch_id != batch.id:
-            holder = paper.batch(session, known.batch_id)
-            outcome.file_id, outcome.same_as = known.id, holder.name if holder else None
-            return outcome
-        if known is not None and (known.error or _complete(known)):
-            # Handed in again in its own batch: a resumed run, nothing left to store.
-            outcome.file_id, outcome.error = known.id, known.error
-            return outcome
-        row = known or paper.add_file(
-            session, batch.id, digest, _plain(name or path.name, MAX_NAME)
-        )
-        if row is None:
-            outcome.same_as = batch.name
-            return outcome
-        outcome.file_id, start = row.id, row.stored
+    outcome, start = _register(runtime, batch, path, name)
+    if start is None or outcome.file_id is None:
+        return outcome
     try:
         _count_pages(runtime, outcome.file_id, path)
         for index, gray in enumerate(images.pages(path, start), start):
@@ -133,6 +111,32 @@ def take_file(
         outcome.error = str(error)
         _file_failed(runtime, outcome.file_id, str(error))
     return outcome
+
+
+def _register(
+    runtime: Runtime, batch: PaperBatch, path: Path, name: str | None
+) -> tuple[FileOutcome, int | None]:
+    """The file's row, known by its sha256, and the page to store from (None: nothing to do)."""
+    outcome = FileOutcome(path)
+    digest = file_sha256(path)
+    with transaction(runtime.sessions) as session:
+        known = paper.file_by_hash(session, digest)
+        if known is not None and known.batch_id != batch.id:
+            holder = paper.batch(session, known.batch_id)
+            outcome.file_id, outcome.same_as = known.id, holder.name if holder else None
+            return outcome, None
+        if known is not None and (known.error or _complete(known)):
+            # Handed in again in its own batch: a resumed run, nothing left to store.
+            outcome.file_id, outcome.error = known.id, known.error
+            return outcome, None
+        row = known or paper.add_file(
+            session, batch.id, digest, _plain(name or path.name, MAX_NAME)
+        )
+        if row is None:  # the same bytes, handed in at the same moment by someone else
+            outcome.same_as = batch.name
+            return outcome, None
+        outcome.file_id = row.id
+        return outcome, row.stored
 
 
 def _complete(row: Any) -> bool:
@@ -187,15 +191,17 @@ def read(runtime: Runtime, page_id: int) -> None:
         if page is None or page.status != paper.PENDING:
             return
         gray = images.decode_png(runtime.evidence.read(page.image_sha256))
+        limits = marks.thresholds(runtime.settings.paper_thresholds)
         result = read_page(
             gray,
             codes.mac_key(runtime.settings.secret),
             _lookup(session),
+            limits,
             review_below=runtime.settings.review_confidence_threshold,
         )
     blobs = _keep_images(runtime, result)
     with transaction(runtime.sessions) as session:
-        _settle(session, runtime, page_id, result, blobs)
+        _settle(session, runtime, page_id, result, blobs, limits)
 
 
 def _lookup(session: Session) -> Callable[[codes.PageCode], Form]:
@@ -241,7 +247,7 @@ def _keep_images(runtime: Runtime, result: PageResult) -> dict[str, tuple[str, i
 
 def _settle(
     session: Session, runtime: Runtime, page_id: int, result: PageResult,
-    blobs: dict[str, tuple[str, int]],
+    blobs: dict[str, tuple[str, int]], limits: marks.Thresholds,
 ) -> None:  # fmt: skip
     page = paper.lock_pending_page(session, page_id)
     if page is None:
@@ -253,14 +259,14 @@ def _settle(
     page.result = {
         **result.as_json(),
         "fit_error_pt": result.fit_error_pt,
-        "thresholds": marks.DEFAULT.as_json(),
+        "thresholds": limits.as_json(),
         "images": {role: list(blob) for role, blob in blobs.items()},
     }
     if code is None or result.status not in (READ, REVIEW):
         return
     page.consultation_code, page.serial, page.form_page = code.consultation, code.serial, code.page
     if code.test:
-        page.reason = "test copy: read, never counted"
+        page.reason = "; ".join(filter(None, ["test copy: read, never counted", result.reason]))
         return
     if not paper.take_sheet(session, code.consultation, code.serial, code.page, page.id):
         _flag_duplicate(session, page, code)

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from gateway.paper_ocr import codes, deck, service
+from gateway.channels import build_runtime
+from gateway.paper_ocr import codes, deck, marks, service
 from gateway.paper_ocr.models import PaperPage
 from gateway.runtime import Runtime
 from gateway.store.models import (
@@ -21,6 +22,7 @@ from gateway.store.models import (
     ContributionEvidence,
     ContributionStatus,
 )
+from gateway.store.session import transaction
 from tests.conftest import Clock
 from tests.paper_ocr.forms import (
     key_of,
@@ -358,3 +360,31 @@ def test_a_scan_after_the_close_is_taken_in_when_scanned(
     (line,) = scan(runtime, [path])
 
     assert line["status"] == "rejected" and "closed" in line["reason"]
+
+
+def test_a_page_read_again_after_a_threshold_change_is_decided_anew(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    layout = make_layout(runtime, "BUDGET")
+    # A test copy: read like any other, never recorded, so it may be read again at will.
+    page = make_pages(make_pdf(layout, key_of(runtime), test=True), DPI)[0]
+    make_marks(page, DPI, layout, BANCS)
+    (first,) = scan(runtime, [make_png(tmp_path, page, "p.png")])
+    stricter = runtime.settings.model_copy(update={"paper_thresholds": {"marked_from": 0.95}})
+
+    with build_runtime(stricter, dispatch=False) as strict:
+        with transaction(strict.sessions) as session:
+            (stored,) = session.scalars(select(PaperPage)).all()
+            service.read_again(session, stored.id)
+        scan(strict, [])  # runs what the batch waits for
+
+    with runtime.sessions() as session:
+        again = service.page_json(session.get_one(PaperPage, stored.id), "p.png")
+
+    assert first["status"] == "read"
+    assert again["status"] == "review" and "unclear mark on bancs" in again["reason"]
+
+
+def test_unknown_threshold_names_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown paper thresholds: marked"):
+        marks.thresholds({"marked": 0.2})
