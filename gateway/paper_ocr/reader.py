@@ -11,7 +11,6 @@ in black, the cancellation convention, has both.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,9 +22,6 @@ import numpy as np
 from gateway.paper_ocr import codes
 from gateway.paper_ocr.layout import MARKER_SIZE, MM, PAGE_H, PAGE_W, QR_SIZE, Box
 from gateway.paper_ocr.printing import ARUCO_DICTIONARY, marker_origins, qr_origin
-
-# Tesseract runs one thread per page read: jobs already run pages side by side.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 PX_PER_PT = 2.0  # the upright page is read at 144 dpi
 # Markers are looked for on the scan halved until it is at most this high (100-190 dpi).

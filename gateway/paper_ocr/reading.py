@@ -6,7 +6,8 @@ comes back. Every outcome carries a status (read, review, rejected) and a reason
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,27 @@ from gateway.paper_ocr.printing import marker_origins
 from gateway.paper_ocr.reader import PX_PER_PT, NotLocated
 
 READ, REVIEW, REJECTED, DUPLICATE = "read", "review", "rejected", "duplicate"
+
+
+class _TesseractEnvironment(Mapping[str, str]):
+    """The process's environment with one OpenMP thread, for the Tesseract process only.
+
+    Jobs already read pages side by side. Set in os.environ instead, the limit would
+    also bind CTranslate2 in this process, and its speech-to-text then hears nothing.
+    """
+
+    def __getitem__(self, key: str) -> str:
+        return "1" if key == "OMP_THREAD_LIMIT" else os.environ[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({*os.environ, "OMP_THREAD_LIMIT"})
+
+    def __len__(self) -> int:
+        return len({*os.environ, "OMP_THREAD_LIMIT"})
+
+
+# pytesseract starts Tesseract with this module-level environment.
+pytesseract.pytesseract.environ = _TesseractEnvironment()
 # Tesseract reads one line of boxed digits; its words' confidences are 0-100.
 TESSERACT_CONFIG = "--psm 7 -c tessedit_char_whitelist=0123456789"
 TESSERACT_LANGUAGE = "fra"
