@@ -14,6 +14,7 @@ from gateway.ivr.adapter import IVR
 from gateway.jobs import JobRegistry, JobSpec
 from gateway.kiosk.adapter import KIOSK
 from gateway.online.adapter import ONLINE
+from gateway.paper_ocr.adapter import PAPER
 from gateway.runtime import Runtime
 from gateway.runtime import build_runtime as wire_runtime
 from gateway.sms.adapter import SMS
@@ -25,6 +26,7 @@ ADAPTERS: dict[Channel, ChannelAdapter] = {
     Channel.SMS: SMS,
     Channel.IVR: IVR,
     Channel.KIOSK: KIOSK,
+    Channel.PAPER: PAPER,
 }
 
 

@@ -38,9 +38,14 @@ class Settings(BaseSettings):
 
     # Answers read by a machine (OCR, speech) below this confidence go to review.
     review_confidence_threshold: float = 0.8
+    # Paper mark bands that differ from gateway/paper_ocr/marks.py (a JSON object, e.g.
+    # {"marked_from": 0.12}); `portevoix paper rethreshold` shows what a change would do.
+    paper_thresholds: dict[str, float] = {}
     evidence_max_bytes: int = 25 * 1024 * 1024
     evidence_retention_days: int = 180
     max_request_bytes: int = 1024 * 1024
+    # A staff upload (a batch of scans, under /staff/…/upload): its files are spooled to disk.
+    max_upload_bytes: int = 500 * 1024 * 1024
     # /docs, /redoc and /openapi.json; unset means on, except in production.
     api_docs: bool | None = None
     # Where `audit anchor` and the daily job append the journal's head; default

@@ -1,4 +1,8 @@
-"""Refuse request bodies over a size limit before anything reads them whole."""
+"""Refuse request bodies over a size limit before anything reads them whole.
+
+Staff upload endpoints (paths under /staff/ ending in /upload: a batch of scans)
+get a larger limit of their own; everything else gets the ordinary one.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +20,18 @@ class BodyTooLarge(HTTPException):
 class BodySizeLimit:
     """ASGI middleware: 413 when a body is over `max_bytes`, declared or streamed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _declared_over(scope, self.max_bytes):
-            await _too_large(send, self.max_bytes)
+        limit = self.max_upload_bytes if is_upload(scope["path"]) else self.max_bytes
+        if _declared_over(scope, limit):
+            await _too_large(send, limit)
             return
         seen = 0
 
@@ -33,12 +39,16 @@ class BodySizeLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > limit:
                 # Raised inside the app, whose exception handler turns it into the 413.
-                raise BodyTooLarge(self.max_bytes)
+                raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+def is_upload(path: str) -> bool:
+    return path.startswith("/staff/") and path.endswith("/upload")
 
 
 def _declared_over(scope: Scope, max_bytes: int) -> bool:

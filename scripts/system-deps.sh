@@ -10,6 +10,10 @@ need() { # need COMMAND_OR_PATH PACKAGE
 
 # Debian ships venv without ensurepip unless python3-venv is installed.
 python3.11 -c "import ensurepip" >/dev/null 2>&1 || needed+=(python3-venv)
+# The paper channel reads boxed capitals and digits with Tesseract and its French model.
+need tesseract tesseract-ocr
+[ -n "$(ls /usr/share/tesseract-ocr/*/tessdata/fra.traineddata 2>/dev/null || true)" ] \
+    || needed+=(tesseract-ocr-fra)
 if [ "${1:-run}" != run ]; then
     [ -n "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null || true)" ] || needed+=(postgresql)
     need redis-server redis-server

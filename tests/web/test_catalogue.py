@@ -24,7 +24,7 @@ def _page_ids() -> set[str]:
         ),
         *(
             message
-            for folder in ("staff", "web", "kiosk", "results")
+            for folder in ("staff", "web", "kiosk", "results", "paper_ocr")
             for message in extract_from_dir(str(GATEWAY / folder), keywords={"t": (2,), "N_": None})
         ),
     ]
