@@ -13,7 +13,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    RowMapping,
+    bindparam,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session, defer
 
 from gateway import audit
@@ -130,12 +137,34 @@ def _seen(session: Session) -> dict[str, tuple[int, str]]:
     return found
 
 
+def version_columns(table: str, column: str) -> tuple[ColumnElement[Any], ...]:
+    """The id and definition hash of the consultation named in `table`.`column`, read along.
+
+    For the RETURNING clause of a statement on `table`: SQLAlchemy does not correlate a
+    subquery there, so the other row's column is named as SQL (both databases take it).
+    """
+    named = Consultation.code == literal_column(f"{table}.{column}")
+    return (
+        select(Consultation.id).where(named).scalar_subquery().label("consultation_id"),
+        select(Consultation.definition_hash)
+        .where(named)
+        .scalar_subquery()
+        .label("definition_hash"),
+    )
+
+
+def note_version(session: Session, row: RowMapping, code: str | None) -> None:
+    """Keep a version read along by `version_columns`: this transaction reads it no more."""
+    if code is not None and row["consultation_id"] is not None:
+        _seen(session)[code] = (row["consultation_id"], row["definition_hash"])
+
+
 def definition_by_code(session: Session, code: str) -> Definition | None:
-    """The definition of `code` as stored now, or None: one light read for a known version."""
+    """The definition of `code` as this transaction reads it, or None: one light read at most."""
     if not could_be_code(code):
         return None
     code = normalise_code(code)
-    seen = _read_version(session, code)
+    seen = _seen(session).get(code) or _read_version(session, code)
     if seen is None:
         return None
     cached = _PARSED.get(code)
