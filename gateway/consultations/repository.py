@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    RowMapping,
+    bindparam,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session, defer
 
 from gateway import audit
@@ -44,6 +52,7 @@ def save_definition(
     consultation.version += 1
     consultation.source_path = source_path
     session.flush()
+    _seen(session).pop(definition.code, None)
     audit.append(
         session,
         "consultation.loaded",
@@ -73,21 +82,95 @@ def get(session: Session, code: str) -> Consultation:
     return consultation
 
 
+@dataclass(frozen=True)
+class Version:
+    """A consultation as one transaction reads it: its row's id and its parsed definition."""
+
+    id: int
+    code: str
+    definition_hash: str
+    definition: Definition
+
+
+def version(session: Session, code: str) -> Version:
+    """The consultation `code` as this transaction first read it: no second read of the row."""
+    # Text that cannot be a code (NUL, megabytes) never reaches the database.
+    known = could_be_code(code)
+    code = normalise_code(code)
+    seen = _seen(session).get(code) or (_read_version(session, code) if known else None)
+    if seen is None:
+        raise NotFound(f"no consultation with code {code!r}")
+    consultation_id, digest = seen
+    cached = _PARSED.get(code)
+    if cached is None or cached[0] != digest:
+        cached = _read_definition(session, code, consultation_id)
+    return Version(consultation_id, code, cached[0], cached[1])
+
+
+def _read_definition(session: Session, code: str, consultation_id: int) -> tuple[str, Definition]:
+    # Hash and JSON read together: a version loaded in between is cached under its own hash.
+    row = core_connection(session).execute(_DEFINITION, {"code": code}).one()
+    _seen(session)[code] = (consultation_id, row.definition_hash)
+    return row.definition_hash, _parse(code, row.definition_hash, row.definition)
+
+
+def _read_version(session: Session, code: str) -> tuple[int, str] | None:
+    row = core_connection(session).execute(_VERSION, {"code": code}).first()
+    if row is None:
+        return None
+    _seen(session)[code] = (row.id, row.definition_hash)
+    return row.id, row.definition_hash
+
+
+def _seen(session: Session) -> dict[str, tuple[int, str]]:
+    """The (id, definition hash) of each consultation this transaction read, by code.
+
+    A message reads its consultation's version once and the door reuses it; a new
+    transaction starts afresh, so a version loaded meanwhile is seen at its next read.
+    """
+    transaction = session.get_transaction()
+    owner, seen = session.info.get(_SEEN, (None, None))
+    if seen is None or owner is not transaction:
+        seen = {}
+        session.info[_SEEN] = (transaction, seen)
+    found: dict[str, tuple[int, str]] = seen
+    return found
+
+
+def version_columns(table: str, column: str) -> tuple[ColumnElement[Any], ...]:
+    """The id and definition hash of the consultation named in `table`.`column`, read along.
+
+    For the RETURNING clause of a statement on `table`: SQLAlchemy does not correlate a
+    subquery there, so the other row's column is named as SQL (both databases take it).
+    """
+    named = Consultation.code == literal_column(f"{table}.{column}")
+    return (
+        select(Consultation.id).where(named).scalar_subquery().label("consultation_id"),
+        select(Consultation.definition_hash)
+        .where(named)
+        .scalar_subquery()
+        .label("definition_hash"),
+    )
+
+
+def note_version(session: Session, row: RowMapping, code: str | None) -> None:
+    """Keep a version read along by `version_columns`: this transaction reads it no more."""
+    if code is not None and row["consultation_id"] is not None:
+        _seen(session)[code] = (row["consultation_id"], row["definition_hash"])
+
+
 def definition_by_code(session: Session, code: str) -> Definition | None:
-    """The definition of `code` as stored now, or None: one light read for a known version."""
+    """The definition of `code` as this transaction reads it, or None: one light read at most."""
     if not could_be_code(code):
         return None
     code = normalise_code(code)
-    connection = core_connection(session)
-    digest = connection.execute(_VERSION, {"code": code}).scalar()
-    if digest is None:
+    seen = _seen(session).get(code) or _read_version(session, code)
+    if seen is None:
         return None
     cached = _PARSED.get(code)
-    if cached is not None and cached[0] == digest:
+    if cached is not None and cached[0] == seen[1]:
         return cached[1]
-    # Hash and JSON read together: a version loaded in between is cached under its own hash.
-    row = connection.execute(_DEFINITION, {"code": code}).one()
-    return _parse(code, row.definition_hash, row.definition)
+    return _read_definition(session, code, seen[0])[1]
 
 
 def took_part(session: Session, code: str, key_hash: str) -> bool:
@@ -102,6 +185,7 @@ def list_all(session: Session) -> list[Consultation]:
 
 # Per code, the version this process parsed last: (definition hash, definition).
 _PARSED: dict[str, tuple[str, Definition]] = {}
+_SEEN = "portevoix.consultations_seen"
 
 
 def definition_of(consultation: Consultation) -> Definition:
@@ -120,7 +204,7 @@ def _parse(code: str, digest: str, stored: dict[str, Any]) -> Definition:
 
 # Built once: constructing a statement costs more than running it.
 _CODE: BindParameter[str] = bindparam("code")
-_VERSION = select(Consultation.definition_hash).where(Consultation.code == _CODE)
+_VERSION = select(Consultation.id, Consultation.definition_hash).where(Consultation.code == _CODE)
 _DEFINITION = select(Consultation.definition_hash, Consultation.definition).where(
     Consultation.code == _CODE
 )

@@ -36,7 +36,6 @@ from gateway.errors import NotFound
 from gateway.store.base import utcnow
 from gateway.store.models import (
     AnswerStatus,
-    Consultation,
     Contribution,
     ContributionStatus,
     Participation,
@@ -63,23 +62,25 @@ def record_intake(session: Session, intake: Intake, policy: DoorPolicy) -> Intak
 
 
 def _record(session: Session, intake: Intake, policy: DoorPolicy) -> IntakeResult:
-    existing = _find_existing(session, intake)
-    if existing is not None:
+    try:
+        consultation = consultations.version(session, intake.consultation_code)
+        _require_open(consultation.definition, intake.received_at or utcnow())
+        checks = _check_answers(consultation.definition, intake, policy)
+    except (IntakeRejected, NotFound):
+        # A replay gets its receipt again, even once the consultation has closed.
+        existing = _find_existing(session, intake)
+        if existing is None:
+            raise
         return _replay(session, existing, intake)
-    consultation = consultations.get(session, intake.consultation_code)
-    definition = consultations.definition_of(consultation)
-    _require_open(definition, intake.received_at or utcnow())
-    checks = _check_answers(definition, intake, policy)
-    participant_id = _participant_id(session, intake.participant)
-    contribution = _insert_contribution(session, consultation, intake, participant_id, checks)
+    participant = _participant(session, intake.participant)
+    contribution = _insert_contribution(session, consultation, intake, participant, checks)
     if contribution is None:
-        replay = _find_existing(session, intake)
-        assert replay is not None, "unique (channel, external_id) conflict without a row"
-        return _replay(session, replay, intake)
-    if participant_id is not None and definition.identity.policy == Policy.ONE_PER_PERSON:
-        _apply_identity_policy(session, definition, contribution, intake, participant_id)
+        return _replay_clash(session, consultation, intake, participant)
+    definition = consultation.definition
+    if participant is not None and definition.identity.policy == Policy.ONE_PER_PERSON:
+        _apply_identity_policy(session, definition, contribution, intake, participant.id)
     _link_evidence(session, contribution, intake, policy)
-    _audit(session, consultation, contribution, intake)
+    _audit(session, consultation, contribution, intake, checks)
     return _result(contribution, replayed=False)
 
 
@@ -101,10 +102,29 @@ def _drop_unused_evidence(session: Session, intake: Intake, policy: DoorPolicy) 
             policy.evidence.delete(ref.sha256)
 
 
-def _replay(session: Session, existing: Contribution, intake: Intake) -> IntakeResult:
+def _replay_clash(
+    session: Session,
+    consultation: consultations.Version,
+    intake: Intake,
+    participant: contributions.ParticipantRow | None,
+) -> IntakeResult:
+    """The intake's (channel, external_id) is taken: a replay, or a conflict."""
+    existing = _find_existing(session, intake)
+    assert existing is not None, "unique (channel, external_id) conflict without a row"
+    if participant is not None and participant.created:
+        # Only this intake named that participant: it leaves no trace, as before the insert.
+        contributions.delete_participant(session, participant.id)
+    return _replay(session, existing, intake, consultation.id)
+
+
+def _replay(
+    session: Session, existing: Contribution, intake: Intake, consultation_id: int | None = None
+) -> IntakeResult:
     """Return the recorded result again, if the intake is the one recorded."""
-    consultation = consultations.find(session, intake.consultation_code)
-    if consultation is None or consultation.id != existing.consultation_id:
+    if consultation_id is None:
+        found = consultations.find(session, intake.consultation_code)
+        consultation_id = found.id if found is not None else None
+    if consultation_id != existing.consultation_id:
         raise IntakeConflict(
             f"{intake.channel.value} id {intake.external_id!r} was already used "
             f"for another consultation (contribution {existing.id})"
@@ -170,24 +190,26 @@ def _repeated(answers: list[AnswerIn]) -> list[str]:
     return repeated
 
 
-def _participant_id(session: Session, ref: ParticipantRef | None) -> int | None:
+def _participant(
+    session: Session, ref: ParticipantRef | None
+) -> contributions.ParticipantRow | None:
     return None if ref is None else contributions.participant_for(session, ref.key_hash, ref.kind)
 
 
 def _insert_contribution(
     session: Session,
-    consultation: Consultation,
+    consultation: consultations.Version,
     intake: Intake,
-    participant_id: int | None,
+    participant: contributions.ParticipantRow | None,
     checks: list[tuple[AnswerIn, AnswerCheck]],
 ) -> Contribution | None:
-    """Insert the contribution and its answers; None if the same intake won a race."""
+    """Insert the contribution and its answers; None if its (channel, external_id) is taken."""
     uncertain = any(c.status == AnswerStatus.REVIEW for _, c in checks)
     for _attempt in range(5):
         contribution = contributions.insert_contribution(
             session,
             consultation_id=consultation.id,
-            participant_id=participant_id,
+            participant_id=participant.id if participant is not None else None,
             channel=intake.channel.value,
             external_id=intake.external_id,
             fingerprint=intake.fingerprint,
@@ -202,14 +224,18 @@ def _insert_contribution(
             updated_at=utcnow(),
         )
         if contribution is not None:
-            contributions.insert_answers(
-                session, [_answer_row(contribution.id, a, c) for a, c in checks]
-            )
+            contributions.insert_answers(session, _answer_rows(contribution.id, checks))
             return contribution
         if _find_existing(session, intake) is not None:
             return None
         # Otherwise a receipt code collision: draw another.
     raise RuntimeError("could not draw a unique receipt code")
+
+
+def _answer_rows(
+    contribution_id: int, checks: list[tuple[AnswerIn, AnswerCheck]]
+) -> list[dict[str, Any]]:
+    return [_answer_row(contribution_id, answer, check) for answer, check in checks]
 
 
 def _answer_row(contribution_id: int, answer: AnswerIn, check: AnswerCheck) -> dict[str, Any]:
@@ -290,11 +316,17 @@ def attach_evidence(
 
 
 def _audit(
-    session: Session, consultation: Consultation, contribution: Contribution, intake: Intake
+    session: Session,
+    consultation: consultations.Version,
+    contribution: Contribution,
+    intake: Intake,
+    checks: list[tuple[AnswerIn, AnswerCheck]],
 ) -> None:
-    audit.journal_contribution(
+    audit.journal_recorded(
         session,
         contribution,
+        consultation.code,
+        _answer_rows(contribution.id, checks),
         "contribution.recorded",
         {
             "consultation": consultation.code,

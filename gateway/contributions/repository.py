@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from gateway.store.models import (
     Participant,
     Participation,
 )
-from gateway.store.session import insert_or_ignore, insert_or_ignore_row
+from gateway.store.session import core_connection, insert_or_ignore, insert_or_ignore_row
 
 
 def find_by_external_id(session: Session, channel: str, external_id: str) -> Contribution | None:
@@ -31,15 +32,26 @@ def find_by_external_id(session: Session, channel: str, external_id: str) -> Con
     )
 
 
-def participant_for(session: Session, key_hash: str, kind: str) -> int:
-    """The participant's id, created on first sight."""
+@dataclass(frozen=True)
+class ParticipantRow:
+    id: int
+    # Whether this transaction inserted the row, seeing the participant for the first time.
+    created: bool
+
+
+def participant_for(session: Session, key_hash: str, kind: str) -> ParticipantRow:
+    """The participant's row, created on first sight."""
     new_id = insert_or_ignore(
         session, Participant, key_hash=key_hash, kind=kind, created_at=utcnow()
     )
-    return (
-        new_id
-        or session.scalars(select(Participant.id).where(Participant.key_hash == key_hash)).one()
-    )
+    if new_id is not None:
+        return ParticipantRow(new_id, created=True)
+    known = session.scalars(select(Participant.id).where(Participant.key_hash == key_hash)).one()
+    return ParticipantRow(known, created=False)
+
+
+def delete_participant(session: Session, participant_id: int) -> None:
+    session.execute(delete(Participant).where(Participant.id == participant_id))
 
 
 def insert_contribution(session: Session, **values: Any) -> Contribution | None:
@@ -49,7 +61,7 @@ def insert_contribution(session: Session, **values: Any) -> Contribution | None:
 
 def insert_answers(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(Answer), rows)
+        core_connection(session).execute(_ANSWERS, rows)
 
 
 def claim_participation(
@@ -135,15 +147,21 @@ def link_evidence(
     session: Session, contribution_id: int, refs: list[EvidenceRef], retain_until: datetime
 ) -> None:
     """Link a contribution to its evidence, each blob's row kept at least until `retain_until`."""
-    for ref in refs:
-        session.add(
-            ContributionEvidence(
-                contribution_id=contribution_id,
-                evidence_id=_evidence_id(session, ref, retain_until),
-                role=ref.role,
-                question_id=ref.question_id,
-            )
-        )
+    links = [
+        {
+            "contribution_id": contribution_id,
+            "evidence_id": _evidence_id(session, ref, retain_until),
+            "role": ref.role,
+            "question_id": ref.question_id,
+        }
+        for ref in refs
+    ]
+    core_connection(session).execute(_LINK, links)
+
+
+# Built once: constructing a statement costs more than running it.
+_ANSWERS = insert(Answer)
+_LINK = insert(ContributionEvidence)
 
 
 def _evidence_id(session: Session, ref: EvidenceRef, retain_until: datetime) -> int:

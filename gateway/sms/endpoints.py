@@ -9,13 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from gateway.deps import RuntimeDep, SessionDep
 from gateway.http import error_responses
 from gateway.runtime import Runtime
 from gateway.sms import repository as sms
-from gateway.sms.service import InboundSms, handle_inbound, keep_transcripts, read_body
+from gateway.sms.service import InboundSms, Reply, handle_inbound, keep_transcripts, read_body
+from gateway.store.session import transaction
 from gateway.text import UnsafeText, check_text, checked
 from gateway.twilio import twiml
 from gateway.twilio.signature import twilio_form
@@ -43,12 +45,18 @@ WEBHOOK_ERRORS = error_responses(400, 403, 413, 503)
         **WEBHOOK_ERRORS,
     },
 )
-def inbound(form: FormDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+async def inbound(form: FormDep, runtime: RuntimeDep) -> Response:
     message = _message(form)
-    reply = handle_inbound(session, runtime, message)
-    session.commit()
-    keep_transcripts(runtime, reply)
+    # One hop to a thread for all the blocking work: the session is opened there too.
+    reply = await run_in_threadpool(_answer, runtime, message)
     return Response(twiml.messages(reply.messages), media_type=twiml.MEDIA_TYPE)
+
+
+def _answer(runtime: Runtime, message: InboundSms) -> Reply:
+    with transaction(runtime.sessions) as session:
+        reply = handle_inbound(session, runtime, message)
+    keep_transcripts(runtime, reply)
+    return reply
 
 
 def _message(form: FormData) -> InboundSms:

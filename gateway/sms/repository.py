@@ -10,6 +10,7 @@ from sqlalchemy import BindParameter, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway import contacts
+from gateway.consultations import repository as consultations
 from gateway.sms.models import (
     FINAL_OUTBOUND,
     ConversationStatus,
@@ -80,6 +81,7 @@ def conversation_for_update(session: Session, phone_hash: str) -> SmsConversatio
         session,
         SmsConversation,
         "phone_hash",
+        _CONSULTATION_VERSION,
         phone_hash=phone_hash,
         language="fr",
         status=ConversationStatus.IDLE,
@@ -90,7 +92,9 @@ def conversation_for_update(session: Session, phone_hash: str) -> SmsConversatio
         created_at=now,
         updated_at=now,
     )
-    return SmsConversation(**row)
+    # The conversation's consultation was read along: the message reads it no more.
+    consultations.note_version(session, row, row["consultation_code"])
+    return SmsConversation(**{name: row[name] for name in _CONVERSATION_COLUMNS})
 
 
 def conversation_row(session: Session, phone_hash: str) -> SmsConversation | None:
@@ -107,6 +111,10 @@ def save_conversation(session: Session, conversation: SmsConversation) -> None:
     core_connection(session).execute(_SAVE_CONVERSATION, params)
 
 
+_CONVERSATION_COLUMNS = tuple(column.key for column in SmsConversation.__table__.columns)
+_CONSULTATION_VERSION = consultations.version_columns(
+    SmsConversation.__tablename__, "consultation_code"
+)
 _CONVERSATION = select(*SmsConversation.__table__.columns).where(
     SmsConversation.phone_hash == _PHONE
 )

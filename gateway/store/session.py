@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, RowMapping, create_engine, event, inspect
+from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, create_engine, event, inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
@@ -128,14 +128,21 @@ def insert_or_ignore_row(session: Session, model: type[T], **values: Any) -> T |
     return instance
 
 
-def insert_or_lock(session: Session, model: type[Any], key: str, **values: Any) -> RowMapping:
+def insert_or_lock(
+    session: Session,
+    model: type[Any],
+    key: str,
+    also: tuple[ColumnElement[Any], ...] = (),
+    **values: Any,
+) -> RowMapping:
     """The row whose unique column `key` holds `values[key]`, inserted if new, locked.
 
     One statement either way: INSERT … ON CONFLICT DO UPDATE that changes nothing still
     locks the row it found on PostgreSQL, as SELECT … FOR UPDATE would (SQLite
-    transactions hold the write lock already), and returns it as it is.
+    transactions hold the write lock already), and returns it as it is, with the
+    labelled expressions `also` (built once by the caller) read along.
     """
-    statement = _insert_or_lock_statement(session, model, key)
+    statement = _insert_or_lock_statement(session, model, key, also)
     return core_connection(session).execute(statement, values).mappings().one()
 
 
@@ -150,7 +157,7 @@ def core_connection(session: Session) -> Connection:
 
 
 # Built once per table: constructing a statement costs more than running it.
-_STATEMENTS: dict[tuple[str, type[Any], str | bool], Any] = {}
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
 def _insert_or_ignore_statement(session: Session, model: type[Any], returning_row: bool) -> Any:
@@ -163,14 +170,16 @@ def _insert_or_ignore_statement(session: Session, model: type[Any], returning_ro
     return _STATEMENTS[key]
 
 
-def _insert_or_lock_statement(session: Session, model: type[Any], column: str) -> Any:
+def _insert_or_lock_statement(
+    session: Session, model: type[Any], column: str, also: tuple[ColumnElement[Any], ...]
+) -> Any:
     dialect = session.get_bind().dialect.name
-    key = (dialect, model, column)
+    key = (dialect, model, column, also)
     if key not in _STATEMENTS:
         statement = _insert(dialect)(model)
         unchanged = {column: getattr(statement.excluded, column)}
         upsert = statement.on_conflict_do_update(index_elements=[column], set_=unchanged)
-        _STATEMENTS[key] = upsert.returning(*model.__table__.columns)
+        _STATEMENTS[key] = upsert.returning(*model.__table__.columns, *also)
     return _STATEMENTS[key]
 
 

@@ -14,8 +14,14 @@ from sqlalchemy.exc import DBAPIError
 from gateway import audit
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import parse_definition
-from gateway.contributions.door import RECEIPT_ALPHABET
-from gateway.contributions.intake import Intake, IntakeConflict, IntakeRejected, fingerprint
+from gateway.contributions.door import RECEIPT_ALPHABET, record_intake
+from gateway.contributions.intake import (
+    DoorPolicy,
+    Intake,
+    IntakeConflict,
+    IntakeRejected,
+    fingerprint,
+)
 from gateway.errors import NotFound
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
@@ -25,6 +31,7 @@ from gateway.store.models import (
     Channel,
     Contribution,
     ContributionStatus,
+    Participant,
 )
 from tests.helpers import BUDGET, load_examples, make_intake, make_participant, record
 
@@ -139,6 +146,56 @@ def test_closed_consultation(store: Runtime) -> None:
     late = datetime(2027, 2, 1, tzinfo=UTC)
     with pytest.raises(IntakeRejected, match="BUDGET is closed"):
         record(store, make_intake(received_at=late))
+
+
+def test_a_replay_once_the_consultation_closed_gets_its_receipt_again(store: Runtime) -> None:
+    first = record(store, make_intake(external_id="SM77", channel=Channel.SMS))
+    late = make_intake(
+        external_id="SM77", channel=Channel.SMS, received_at=datetime(2027, 2, 1, tzinfo=UTC)
+    )
+    again = record(store, late)
+    assert again.replayed and again.receipt_code == first.receipt_code
+
+
+def test_a_replay_with_answers_now_refused_is_a_conflict(store: Runtime) -> None:
+    record(store, _fingerprinted(make_intake(external_id="c:2")))
+    refused = _fingerprinted(make_intake(answers={"projets": ["piscine"]}, external_id="c:2"))
+    with pytest.raises(IntakeConflict, match="'c:2' was already used for a different contribution"):
+        record(store, refused)
+
+
+def test_a_conflicting_intake_leaves_no_participant_behind(store: Runtime) -> None:
+    record(store, _fingerprinted(make_intake(external_id="c:3")))
+    stranger = make_participant("+33600000003")
+    other = make_intake(answers={"projets": ["toilettes"]}, external_id="c:3", participant=stranger)
+    # A channel may commit after a conflict (the kiosk shows a notice): nothing of it stays.
+    with store.sessions() as session:
+        with pytest.raises(IntakeConflict):
+            record_intake(session, _fingerprinted(other), DoorPolicy())
+        session.commit()
+    with store.sessions() as session:
+        assert session.scalar(select(func.count(Participant.id))) == 0
+
+
+def test_the_journal_vouches_for_each_kind_of_answer(store: Runtime) -> None:
+    answers = {
+        "frequentation": "yes",
+        "priorite": "jeux",
+        "satisfaction": 4,
+        "visites": 3.0,
+        "idee": "Des bancs à l'ombre, « vite »",
+    }
+    record(store, make_intake("PARC", answers, confidence=0.8765432, source=AnswerSource.SPEECH))
+    record(
+        store,
+        make_intake(
+            answers={"projets": ["toilettes", "bancs"]},
+            participant=make_participant("+33600000004"),
+        ),
+    )
+    with store.sessions() as session:
+        report = audit.verify(session)
+    assert report.ok and report.contributions == 2 and not report.differ.count
 
 
 def test_uncertain_invalid_answer_goes_to_review(store: Runtime) -> None:
