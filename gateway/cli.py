@@ -20,6 +20,7 @@ from gateway.errors import PortevoixError
 from gateway.online.tokens import create_token, parse_scopes
 from gateway.results import export as exports
 from gateway.results import terminal
+from gateway.results.cli import app as import_app
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
 from gateway.staff.cli import app as users_app
@@ -36,6 +37,7 @@ app.add_typer(consultation_app, name="consultation")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+app.add_typer(import_app, name="import")
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 

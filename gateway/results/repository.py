@@ -16,12 +16,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Text, case, cast, func, null, select
 from sqlalchemy.orm import Session
 
+from gateway.store.base import utcnow
 from gateway.store.models import (
     Answer,
     AnswerStatus,
     AuditEvent,
     Contribution,
     ContributionStatus,
+    ImportedTotal,
 )
 
 COUNTED = ContributionStatus.COUNTED.value
@@ -140,3 +142,34 @@ def decided_after_review(session: Session, consultation_id: int) -> dict[str, in
         .group_by(Contribution.status)
     )
     return {status: count for status, count in rows}
+
+
+def imported_totals(session: Session, consultation_id: int) -> list[ImportedTotal]:
+    return list(
+        session.scalars(
+            select(ImportedTotal)
+            .where(ImportedTotal.consultation_id == consultation_id)
+            .order_by(ImportedTotal.source, ImportedTotal.question_id, ImportedTotal.option_key)
+        )
+    )
+
+
+def set_imported_total(session: Session, consultation_id: int, **values: Any) -> int | None:
+    """Store a total; returns the count it replaces (None: it is new)."""
+    row = session.scalar(
+        select(ImportedTotal).where(
+            ImportedTotal.consultation_id == consultation_id,
+            ImportedTotal.source == values["source"],
+            ImportedTotal.question_id == values["question_id"],
+            ImportedTotal.option_key == values["option_key"],
+        )
+    )
+    if row is None:
+        session.add(ImportedTotal(consultation_id=consultation_id, **values))
+        session.flush()
+        return None
+    before = row.count
+    if (row.count, row.origin_id) != (values["count"], values["origin_id"]):
+        row.count, row.origin_id, row.imported_at = values["count"], values["origin_id"], utcnow()
+        session.flush()
+    return before
