@@ -7,7 +7,7 @@ from typing import Any
 from gateway.i18n import N_, t
 from gateway.results.charts import Chart, bar_chart
 from gateway.results.inclusion import Inclusion
-from gateway.results.tally import QuestionTally, Tally
+from gateway.results.tally import IMPORTED_SOURCES, QuestionTally, Tally
 from gateway.store.models import Channel
 
 CHANNEL_NAMES = {
@@ -18,6 +18,11 @@ CHANNEL_NAMES = {
     "paper": N_("Paper"),
 }
 CHANNEL_ORDER = [c.value for c in Channel]
+IMPORTED_NAMES = {
+    "decidim:projects": N_("Online, imported totals"),
+    "decidim:paper_ballots": N_("Paper, imported totals"),
+}
+assert IMPORTED_NAMES.keys() == IMPORTED_SOURCES.keys()
 
 
 def channel_name(language: str, channel: str) -> str:
@@ -32,6 +37,7 @@ def page_context(result: Tally) -> dict[str, Any]:
         "result": result,
         "channels": channels,
         "channel_names": names,
+        "imported_names": {k: t(result.language, v) for k, v in IMPORTED_NAMES.items()},
         "channel_chart": _channel_chart(result, names),
         "question_charts": {
             q.question_id: _question_chart(q, channels, names, result.language)
