@@ -115,7 +115,7 @@ def to_csv(session: Session, code: str) -> str:
                     **head,
                     "participant": head["participant"] or "",
                     "question_id": answer["question_id"],
-                    "value": _cell("|".join(value) if isinstance(value, list) else value),
+                    "value": safe_cell("|".join(value) if isinstance(value, list) else value),
                     "source": answer["source"],
                     "confidence": answer["confidence"],
                     "answer_status": answer["status"],
@@ -162,7 +162,7 @@ def _tally_rows(question: QuestionTally) -> Iterator[dict[str, Any]]:
     funded = {p.key: p for p in question.envelope.projects} if question.envelope else {}
     for key, count in question.counts.items():
         row = {"question_id": question.question_id, "option": key}
-        row["label"] = _cell(labels.get(key, key))
+        row["label"] = safe_cell(labels.get(key, key))
         for channel, counts in sorted(question.by_channel.items()):
             yield {**row, "channel": channel, "counted": counts.get(key, 0)}
         for source, totals in question.imported.items():
@@ -185,7 +185,7 @@ def _tally_rows(question: QuestionTally) -> Iterator[dict[str, Any]]:
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
-def _cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     """Neutralise free text that a spreadsheet would run as a formula or cut at a NUL."""
     if not isinstance(value, str):
         return value

@@ -12,6 +12,9 @@ from gateway.i18n import N_, t
 from gateway.results import repository
 from gateway.store.models import AnswerStatus, ContributionStatus
 
+# Imported rows this close, from one IP hash and with the same answers, wait for review.
+DUPLICATE_MINUTES = 10
+
 CHANNEL_READING = {
     "online": N_(
         "Typed by the resident on a website or an app and sent through the API, or imported "
@@ -38,6 +41,14 @@ POLICY = {
     "one_per_person": N_("One contribution per person."),
     "many": N_("Several contributions per person are allowed."),
 }
+IMPORT_RULE = N_(
+    "Answers imported from another platform (a Decidim survey, a CSV file) come in through the "
+    "same door as every channel, keyed by that platform's answer id, so that importing a file "
+    "again changes nothing. Rows from one IP hash with the same answers less than %(minutes)s "
+    "minutes apart wait for a médiateur. Vote totals imported from another platform (budget "
+    "projects, paper ballots) are votes, not people: they count in the ranking, never in the "
+    "number of participants."
+)
 ON_DUPLICATE = {
     "first_wins": N_("When a person takes part again, the first contribution counts."),
     "last_wins": N_("When a person takes part again, the last contribution counts."),
@@ -67,6 +78,7 @@ class Method:
     awaiting_review: int
     reviewed: dict[str, int]
     not_counted: dict[str, int]
+    import_rule: str = ""
 
 
 def method(
@@ -94,6 +106,7 @@ def method(
         awaiting_review=statuses.get(ContributionStatus.REVIEW.value, 0),
         reviewed=repository.decided_after_review(session, consultation_id),
         not_counted={s: n for s, n in sorted(statuses.items()) if s not in ("counted", "review")},
+        import_rule=t(language, IMPORT_RULE, minutes=DUPLICATE_MINUTES),
     )
 
 

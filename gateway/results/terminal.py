@@ -60,7 +60,7 @@ def _question(question: QuestionTally) -> list[str]:
 def _envelope(envelope: Envelope) -> list[str]:
     lines = [f"  envelope: {envelope.budget} €, funded {envelope.spent} €, left {envelope.left} €"]
     for project in envelope.projects:
-        state = "funded" if project.funded else "does not fit"
+        state = "funded" if project.funded else "no vote" if not project.votes else "does not fit"
         tie = " (tied: taken in the definition's order)" if project.tie_decided else ""
         lines.append(
             f"    {project.key:<20} {project.votes:>6} votes {project.amount:>9} €  {state}{tie}"

@@ -25,7 +25,7 @@ CHUNK = 1 << 16
 MAX_OBJECT = 10_000_000
 # Exporters put a `'` before a cell starting with one of these, so that a spreadsheet
 # shows it as text instead of running it.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _SEPARATORS = (";", ",", "\t", "|")
 
 

@@ -38,10 +38,11 @@ from gateway.results.imports.mapping import (
     option_labels,
 )
 from gateway.results.imports.report import ImportReport
+from gateway.results.method import DUPLICATE_MINUTES
 from gateway.store.models import AnswerSource, Channel, ContributionStatus
 
 # Two rows from one IP hash with the same answers this close are possibly one person twice.
-DUPLICATE_WINDOW = timedelta(minutes=10)
+DUPLICATE_WINDOW = timedelta(minutes=DUPLICATE_MINUTES)
 MAX_ID_LENGTH = 64
 
 
