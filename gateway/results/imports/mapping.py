@@ -24,11 +24,11 @@ cells to option labels, in French and English. Every error names the file's line
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -141,6 +141,8 @@ class _Reader:
 
     def _questions(self, node: yaml.Node, result: Mapping) -> None:
         for column, question in self.pairs(node, "questions"):
+            if _left_empty(question):
+                continue
             result.questions[fold(question_title(self.text(column)))] = self._question_id(question)
 
     def _options(self, node: yaml.Node, result: Mapping) -> None:
@@ -148,6 +150,8 @@ class _Reader:
             question_id = self._question_id(question_node)
             table = result.options.setdefault(question_id, {})
             for label, key in self.pairs(labels, f"options of {question_id}"):
+                if _left_empty(key):
+                    continue
                 table[fold(self.text(label))] = self._option_key(key, question_id)
 
     def _columns(self, node: yaml.Node, result: Mapping) -> None:
@@ -176,6 +180,11 @@ class _Reader:
         if not isinstance(node, yaml.ScalarNode) or not node.value:
             raise self.fail(node, 'choice_separator: expected a text, e.g. ", " or "|"')
         result.choice_separator = str(node.value)
+
+
+def _left_empty(node: yaml.Node) -> bool:
+    """A `~` (as a suggested mapping writes for what it could not match): not mapped."""
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
 def _budget_question(definition: Definition) -> str | None:
@@ -231,9 +240,8 @@ def _match_option(definition: Definition, question_id: str, label: str) -> str |
 
 
 def _quote(text: str) -> str:
-    return (
-        yaml.safe_dump(text, allow_unicode=True, width=10_000).strip().removesuffix("...").strip()
-    )
+    """A double-quoted YAML scalar (a JSON string is one)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def known_question(definition: Definition, mapping: Mapping, column: str) -> str | None:
@@ -249,6 +257,3 @@ def option_labels(definition: Definition, mapping: Mapping, question_id: str) ->
     table = {fold(n): o.key for o in (question.options if question else []) for n in o.names()}
     return {**table, **mapping.options.get(question_id, {})}
 
-
-def as_text(value: Any) -> str:
-    return "" if value is None else str(value)

@@ -154,7 +154,10 @@ def _check_questions(definition: Definition, header: list[str], questions: dict[
         seen[question_id] = column
     missing = [q.id for q in definition.all_questions if q.required and q.id not in seen]
     if missing:
-        raise ImportRefused(f"no column answers the required question(s) {', '.join(missing)}")
+        raise ImportRefused(
+            f"no column answers the required question(s) {', '.join(missing)} of "
+            f"{definition.code}: is it the right consultation? A mapping file can name them."
+        )
 
 
 def parse(row: Row, plan: Plan, definition: Definition, form: SurveyFormat) -> Parsed:
