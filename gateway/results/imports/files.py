@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,7 +65,8 @@ def open_text(path: Path, encoding: str = "utf-8") -> IO[str]:
     except OSError as error:
         raise ImportFileError(f"{path}: {error.strerror or error}") from None
     name = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    return codecs.getreader(name)(raw, errors="strict")  # type: ignore[return-value]
+    # newline="": the csv module reads line ends itself (a cell may hold one).
+    return io.TextIOWrapper(raw, encoding=name, errors="strict", newline="")
 
 
 def decode_error(path: Path, error: UnicodeDecodeError, encoding: str) -> ImportFileError:

@@ -256,4 +256,3 @@ def option_labels(definition: Definition, mapping: Mapping, question_id: str) ->
     question = definition.question(question_id)
     table = {fold(n): o.key for o in (question.options if question else []) for n in o.names()}
     return {**table, **mapping.options.get(question_id, {})}
-

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -315,7 +315,8 @@ def _record(
         received_at=row.at,
         hold_for_review=_possible_duplicate(row, index),
     )
-    intake = _with_fingerprint(intake)
+    # With a fingerprint, a row sent again with other answers is refused, not replayed.
+    intake = replace(intake, fingerprint=fingerprint(intake))
     try:
         with session.begin_nested():
             result = record_intake(session, intake, policy)
@@ -329,15 +330,10 @@ def _record(
     if result.status == ContributionStatus.REVIEW:
         report.flagged += 1
     elif result.status == ContributionStatus.COUNTED:
+        choices = {q.id for q in definition.all_questions if q.options}
         for answer in row.answers:
-            if answer.value is not None and definition.question(answer.question_id).options:  # type: ignore[union-attr]
+            if answer.value is not None and answer.question_id in choices:
                 report.add(answer.question_id, _keys(answer.value))
-
-
-def _with_fingerprint(intake: Intake) -> Intake:
-    from dataclasses import replace
-
-    return replace(intake, fingerprint=fingerprint(intake))
 
 
 def _keys(value: Any) -> list[str]:

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from gateway.consultations import repository as consultations
 from gateway.contributions.intake import DoorPolicy
 from gateway.errors import PortevoixError
 from gateway.results.imports.files import ImportFileError
-from gateway.consultations import repository as consultations
 from gateway.results.imports.mapping import MappingError, fold, parse_mapping
 from gateway.results.imports.report import ImportReport
 from gateway.results.imports.run import Source, import_file, suggest_mapping
@@ -139,8 +139,9 @@ def test_labels_with_commas_are_matched_never_split(loaded: Runtime, tmp_path: P
         tmp_path,
         "budget.csv",
         BUDGET_HEADER
-        + "a1;2026-12-02 10:00:00 +0100;;;\"Des bancs, et de l'ombre, Des fontaines à eau potable\"\n"
-        + "a2;2026-12-02 11:00:00 +0100;;;\"Un jardin, partagé, Des bancs, et de l'ombre\"\n",
+        + "a1;2026-12-02 10:00:00 +0100;;;"
+        + '"Des bancs, et de l\'ombre, Des fontaines à eau potable"\n'
+        + 'a2;2026-12-02 11:00:00 +0100;;;"Un jardin, partagé, Des bancs, et de l\'ombre"\n',
     )
     report = run(loaded, answers, "BUDGET", mapping=mapping)
     assert (report.imported, report.rejected) == (2, [])
@@ -201,7 +202,7 @@ def pinned_after_publication() -> Any:
 
 def test_a_bad_mapping_names_its_line(loaded: Runtime, tmp_path: Path) -> None:
     cases = {
-        "questions:\n  \"Quel âge ?\": age\n": "line 2: no question 'age' in PARC",
+        'questions:\n  "Quel âge ?": age\n': "line 2: no question 'age' in PARC",
         "options:\n  priorite:\n    Jeux: toboggan\n": "line 3: question priorite has no option",
         "colonnes:\n  id: x\n": "line 1: unknown section 'colonnes'",
         "questions: [a\n": "line 2: not valid YAML",
@@ -226,7 +227,11 @@ def test_budget_projects_and_paper_ballots_are_totals_not_people(loaded: Runtime
         "decidim:paper_ballots": {"jardin-partage": 12, "pistes-cyclables": 4, "fontaines": 9},
         "decidim:projects": {"jardin-partage": 41, "pistes-cyclables": 57, "fontaines": 33},
     }
-    assert [r.key for r in projets.ranking[:3]] == ["pistes-cyclables", "jardin-partage", "fontaines"]
+    assert [r.key for r in projets.ranking[:3]] == [
+        "pistes-cyclables",
+        "jardin-partage",
+        "fontaines",
+    ]
     assert projets.answered == 0 and result.by_channel == {} and result.contributions == {}
     assert projets.envelope is not None
     funded = [p.key for p in projets.envelope.projects if p.funded]
@@ -258,12 +263,13 @@ def test_generic_csv_with_a_mapping(loaded: Runtime, tmp_path: Path) -> None:
         tmp_path,
         "consul.yaml",
         "source: consul\ncolumns:\n  id: numero\n  submitted_at: date\n"
-        "questions:\n  Projets: projets\nchoice_separator: \"|\"\n",
+        'questions:\n  Projets: projets\nchoice_separator: "|"\n',
     )
     answers = _write(
         tmp_path,
         "consul.csv",
-        "numero,date,Projets\n17,2026-12-05T10:00:00+01:00,Des bancs et de l'ombre en ville|Toilets\n",
+        "numero,date,Projets\n"
+        "17,2026-12-05T10:00:00+01:00,Des bancs et de l'ombre en ville|Toilets\n",
     )
     report = run(loaded, answers, "BUDGET", platform="csv", mapping=mapping)
     assert (report.imported, report.rejected) == (1, [])
