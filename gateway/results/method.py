@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from gateway.consultations.schema import Definition
 from gateway.i18n import N_, t
 from gateway.results import repository
+from gateway.results.repository import Scans
 from gateway.store.models import AnswerStatus, ContributionStatus
 
 # Imported rows this close, from one IP hash and with the same answers, wait for review.
@@ -84,6 +85,7 @@ class Method:
 def method(
     session: Session,
     consultation_id: int,
+    scans: Scans,
     definition: Definition,
     language: str,
     default_threshold: float,
@@ -91,7 +93,7 @@ def method(
     """The method of this consultation, with the counts of what was reviewed."""
     own = definition.review_confidence_threshold
     identity = definition.identity
-    statuses = repository.status_counts(session, consultation_id)
+    statuses = scans.statuses
     return Method(
         review_threshold=default_threshold if own is None else own,
         threshold_from="setting" if own is None else "definition",
@@ -102,7 +104,7 @@ def method(
             t(language, POLICY[identity.policy.value]),
             t(language, ON_DUPLICATE[identity.on_duplicate.value]),
         ],
-        channels=_readings(session, consultation_id, definition, language),
+        channels=_readings(scans, definition, language),
         awaiting_review=statuses.get(ContributionStatus.REVIEW.value, 0),
         reviewed=repository.decided_after_review(session, consultation_id),
         not_counted={s: n for s, n in sorted(statuses.items()) if s not in ("counted", "review")},
@@ -110,14 +112,12 @@ def method(
     )
 
 
-def _readings(
-    session: Session, consultation_id: int, definition: Definition, language: str
-) -> list[ChannelReading]:
+def _readings(scans: Scans, definition: Definition, language: str) -> list[ChannelReading]:
     readings = {
         c.value: ChannelReading(c.value, t(language, CHANNEL_READING[c.value]))
         for c in definition.channels
     }
-    for channel, source, status, count in repository.answers_by_source(session, consultation_id):
+    for channel, source, status, count in scans.by_source:
         reading = readings.setdefault(channel, ChannelReading(channel, ""))
         reading.answers += count
         reading.by_source[source] = reading.by_source.get(source, 0) + count

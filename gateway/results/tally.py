@@ -138,19 +138,21 @@ def tally(
     """Count a consultation's answers; `default_threshold` is the operator's review setting."""
     consultation = consultations.get(session, code)
     definition = consultations.definition_of(consultation)
-    questions = _question_tallies(session, consultation.id, definition, language)
+    free_text = [q.id for q in definition.all_questions if q.type == QuestionType.TEXT]
+    scans = repository.scan(session, consultation.id, free_text)
+    questions = _question_tallies(scans.answer_groups, definition, language)
     _add_imported(session, consultation.id, questions, definition, language)
-    by_channel = repository.counted_by_channel(session, consultation.id)
+    profiles = _profiles(questions)
     return Tally(
         code=consultation.code,
         title=definition.title.get(language),
         kind=definition.kind.value,
         language=language,
-        contributions=repository.status_counts(session, consultation.id),
-        by_channel=by_channel,
+        contributions=scans.statuses,
+        by_channel=scans.counted_by_channel,
         questions=questions,
-        inclusion=inclusion(session, consultation.id, definition, _profiles(questions), language),
-        method=method(session, consultation.id, definition, language, default_threshold),
+        inclusion=inclusion(scans, definition, profiles, language),
+        method=method(session, consultation.id, scans, definition, language, default_threshold),
         published=definition.results.published(utcnow()),
     )
 
@@ -182,11 +184,10 @@ def _profiles(questions: list[QuestionTally]) -> dict[str, dict[str, dict[str, i
 
 
 def _question_tallies(
-    session: Session, consultation_id: int, definition: Definition, language: str
+    groups: list[repository.AnswerGroup], definition: Definition, language: str
 ) -> list[QuestionTally]:
     questions = {q.id: _empty(q, definition, language) for q in definition.all_questions}
-    free_text = [q.id for q in definition.all_questions if q.type == QuestionType.TEXT]
-    for group in repository.answer_groups(session, consultation_id, free_text):
+    for group in groups:
         entry, question = questions.get(group.question_id), definition.question(group.question_id)
         if entry is not None and question is not None:
             _add(entry, question, group)
