@@ -129,3 +129,23 @@ def test_json_items_across_read_chunks(tmp_path: Path, monkeypatch: pytest.Monke
     path = tmp_path / "items.json"
     path.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
     assert [row.cells for row in json_rows(path, "utf-8")] == items
+
+
+def test_the_page_shows_imported_totals_apart_and_the_envelope(runtime: Runtime) -> None:
+    from fastapi.testclient import TestClient
+
+    from gateway.app import create_app
+    from tests.helpers import load_examples
+    from tests.online.conftest import sign_in_staff
+    from tests.results.imports.test_decidim import FIXTURES, run
+
+    load_examples(runtime)
+    run(runtime, FIXTURES / "projects.csv", "BUDGET")
+    with TestClient(create_app(runtime=runtime)) as client:
+        assert "Ce qui entre dans l" not in client.get("/results/BUDGET").text  # not published
+        sign_in_staff(runtime, client)
+        page = client.get("/results/BUDGET").text
+    assert "<th scope=\"col\">En ligne, totaux importés</th>" in page
+    assert "<h4>Ce qui entre dans l'enveloppe</h4>" in page
+    assert "Financé : 190000 €, reste : 10000 €" in page
+    assert "Participations comptées : 0." in page  # votes, not people
