@@ -145,7 +145,7 @@ def test_the_page_shows_imported_totals_apart_and_the_envelope(runtime: Runtime)
         assert "Ce qui entre dans l" not in client.get("/results/BUDGET").text  # not published
         sign_in_staff(runtime, client)
         page = client.get("/results/BUDGET").text
-    assert "<th scope=\"col\">En ligne, totaux importés</th>" in page
+    assert '<th scope="col">En ligne, totaux importés</th>' in page
     assert "<h4>Ce qui entre dans l'enveloppe</h4>" in page
     assert "Financé : 190000 €, reste : 10000 €" in page
     assert "Participations comptées : 0." in page  # votes, not people

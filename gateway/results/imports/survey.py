@@ -36,6 +36,7 @@ from gateway.results.imports.mapping import (
     fold,
     known_question,
     option_labels,
+    question_title,
 )
 from gateway.results.imports.report import ImportReport
 from gateway.results.method import DUPLICATE_MINUTES
@@ -93,6 +94,7 @@ class Plan:
     ip: str | None
     questions: dict[str, str]  # column -> question id
     readers: dict[str, ChoiceReader]  # question id -> its labels
+    language: str = "fr"  # the respondents', as the column titles tell
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,17 @@ def plan(definition: Definition, mapping: Mapping, header: list[str], form: Surv
         q: ChoiceReader(option_labels(definition, mapping, q), mapping.choice_separator)
         for q in questions.values()
     }
-    return Plan(id_column, time, ip, questions, readers)
+    return Plan(id_column, time, ip, questions, readers, _language(definition, questions))
+
+
+def _language(definition: Definition, questions: dict[str, str]) -> str:
+    """English when most question columns carry the English text, else French."""
+    english = 0
+    for column, question_id in questions.items():
+        text = definition.question(question_id)
+        title = fold(question_title(column))
+        english += bool(text and text.text.en and title == fold(text.text.en) != fold(text.text.fr))
+    return "en" if english * 2 > len(questions) else "fr"
 
 
 def _column(header: list[str], named: str | None, usual: tuple[str, ...]) -> str | None:
@@ -249,7 +261,7 @@ def import_rows(
     ]
     earlier = _duplicate_index(_readable(rows(), the_plan, definition, form, None))
     for parsed in _readable(rows(), the_plan, definition, form, report):
-        _record(session, parsed, definition, form, policy, report, earlier)
+        _record(session, parsed, the_plan.language, definition, form, policy, report, earlier)
 
 
 def _readable(
@@ -301,6 +313,7 @@ def _possible_duplicate(row: Parsed, index: Index) -> str | None:
 def _record(
     session: Session,
     row: Parsed,
+    language: str,
     definition: Definition,
     form: SurveyFormat,
     policy: DoorPolicy,
@@ -313,6 +326,7 @@ def _record(
         external_id=f"{form.key_prefix}:{definition.code}:{row.answer_id}",
         answers=row.answers,
         received_at=row.at,
+        language=language,
         hold_for_review=_possible_duplicate(row, index),
     )
     # With a fingerprint, a row sent again with other answers is refused, not replayed.

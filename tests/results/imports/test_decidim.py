@@ -114,6 +114,8 @@ def test_english_json_survey_answers(loaded: Runtime) -> None:
     }  # fmt: skip
     assert result.question("visites").counts == {"8": 1}
     assert result.question("tranche-age").counts["moins-18"] == 1
+    with loaded.sessions() as session:
+        assert set(session.scalars(select(Contribution.language))) == {"en"}
 
 
 def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
