@@ -6,8 +6,9 @@ from typing import Any
 
 from gateway.i18n import N_, t
 from gateway.results.charts import Chart, bar_chart
+from gateway.results.imports import totals
 from gateway.results.inclusion import Inclusion
-from gateway.results.tally import IMPORTED_SOURCES, QuestionTally, Tally
+from gateway.results.tally import QuestionTally, Tally
 from gateway.store.models import Channel
 
 CHANNEL_NAMES = {
@@ -19,10 +20,9 @@ CHANNEL_NAMES = {
 }
 CHANNEL_ORDER = [c.value for c in Channel]
 IMPORTED_NAMES = {
-    "decidim:projects": N_("Online, imported totals"),
-    "decidim:paper_ballots": N_("Paper, imported totals"),
+    totals.PROJECTS: N_("Online, imported totals"),
+    totals.PAPER_BALLOTS: N_("Paper, imported totals"),
 }
-assert IMPORTED_NAMES.keys() == IMPORTED_SOURCES.keys()
 
 
 def channel_name(language: str, channel: str) -> str:

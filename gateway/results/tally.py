@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import CHOICE_TYPES, Definition, Question, QuestionType
 from gateway.results import repository
+from gateway.results.imports import totals
 from gateway.results.inclusion import Inclusion, inclusion
 from gateway.results.method import Method, method
 from gateway.store.base import utcnow
@@ -63,8 +64,8 @@ class Envelope:
 
 # Where imported totals come from, as the results name them.
 IMPORTED_SOURCES = {
-    "decidim:projects": "online, imported totals",
-    "decidim:paper_ballots": "paper, imported totals",
+    totals.PROJECTS: "online, imported totals",
+    totals.PAPER_BALLOTS: "paper, imported totals",
 }
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from gateway.consultations import repository as consultations
-from gateway.consultations.schema import Definition
 from gateway.contributions.intake import DoorPolicy
 from gateway.results.imports import survey, totals
 from gateway.results.imports.files import Row, csv_rows, is_json, json_rows
@@ -106,7 +105,7 @@ def suggest_mapping(session: Session, source: Source, code: str) -> str:
     columns = [c for c in first.cells if not _meta(c)]
     labels: dict[str, set[str]] = {c: set() for c in columns}
     for row in (first, *rows):
-        _collect(row, columns, labels, definition)
+        _collect(row, columns, labels)
     return suggest(definition, columns, labels)
 
 
@@ -115,9 +114,7 @@ def _meta(column: str) -> bool:
     return column in meta or column in ("Statut de l'utilisateur", "User status")
 
 
-def _collect(
-    row: Row, columns: list[str], labels: dict[str, set[str]], definition: Definition
-) -> None:
+def _collect(row: Row, columns: list[str], labels: dict[str, set[str]]) -> None:
     for column in columns:
         cell = row.cells.get(column)
         found = labels[column]
