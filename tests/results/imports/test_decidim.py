@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from gateway import audit
 from gateway.consultations import repository as consultations
 from gateway.contributions.intake import DoorPolicy
 from gateway.errors import PortevoixError
@@ -220,6 +221,12 @@ def test_budget_projects_and_paper_ballots_are_totals_not_people(loaded: Runtime
     projects = run(loaded, FIXTURES / "projects.csv", "BUDGET")
     assert (projects.imported, projects.rejected) == (3, [])
     assert run(loaded, FIXTURES / "paper_ballots.csv", "BUDGET").imported == 3
+    with loaded.sessions() as session:
+        assert audit.verify(session).ok
+        journaled = session.scalars(
+            select(AuditEvent.payload).where(AuditEvent.action == "totals.imported")
+        ).all()
+    assert [p["source"] for p in journaled] == ["decidim:projects", "decidim:paper_ballots"]
     before = stored(loaded)
     assert run(loaded, FIXTURES / "projects.csv", "BUDGET").already_imported == 3
     assert stored(loaded) == before
