@@ -10,12 +10,13 @@ and the method is summed from those two results.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, case, cast, func, null, select
+from sqlalchemy import ColumnElement, Text, case, cast, func, null, select, text
 from sqlalchemy.orm import Session
 
 from gateway.store.base import utcnow
@@ -27,9 +28,12 @@ from gateway.store.models import (
     ContributionStatus,
     ImportedTotal,
 )
+from gateway.store.session import is_postgresql
 
 COUNTED = ContributionStatus.COUNTED.value
 REVIEW = ContributionStatus.REVIEW.value
+# PostgreSQL's memory per sort or hash for the result scans (its default is 4 MB).
+GROUPING_MEMORY = "64MB"
 
 
 @dataclass(frozen=True)
@@ -60,14 +64,16 @@ class Scans:
 def scan(session: Session, consultation_id: int, free_text: Iterable[str]) -> Scans:
     """Read everything the tally needs in two GROUP BY queries (free text: no value)."""
     scans = Scans()
-    for channel, status, hour, count in _contribution_groups(session, consultation_id):
+    with _room_to_group(session):
+        contributions = _contribution_groups(session, consultation_id).all()
+        answers = _answer_groups(session, consultation_id, list(free_text)).all()
+    for channel, status, hour, count in contributions:
         scans.statuses[status] = scans.statuses.get(status, 0) + count
         if status == COUNTED:
             by_channel = scans.counted_by_channel
             by_channel[channel] = by_channel.get(channel, 0) + count
-            at = datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC)
-            scans.counted_per_hour.append((at, channel, count))
-    for row in _answer_groups(session, consultation_id, list(free_text)):
+            scans.counted_per_hour.append((_utc(hour), channel, count))
+    for row in answers:
         channel, question_id, text, source, answer_status, status, count = row
         scans.by_source.append((channel, source, answer_status, count))
         if status in (COUNTED, REVIEW):
@@ -115,13 +121,37 @@ def _json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def _utc_hour(session: Session) -> ColumnElement[str]:
+def _utc_hour(session: Session) -> ColumnElement[Any]:
     # An hour bucket, not a day: the commune's day is local time, and French offsets
     # are whole hours, so UTC hours fold exactly into local days.
     column = Contribution.submitted_at
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24')
+    if is_postgresql(session):
+        return func.date_trunc("hour", func.timezone("UTC", column))
     return func.strftime("%Y-%m-%dT%H", column)
+
+
+def _utc(hour: datetime | str) -> datetime:
+    """An hour bucket as PostgreSQL (a UTC timestamp) or SQLite (text) returns it."""
+    if isinstance(hour, str):
+        hour = datetime.strptime(hour, "%Y-%m-%dT%H")
+    return hour.replace(tzinfo=UTC)
+
+
+@contextmanager
+def _room_to_group(session: Session) -> Iterator[None]:
+    """Give PostgreSQL's hash join and grouping room in memory for these two scans.
+
+    With the default 4 MB they spill to disk at a million contributions; the setting is
+    this transaction's, and reset after the scans.
+    """
+    if not is_postgresql(session):
+        yield
+        return
+    session.execute(text(f"SET LOCAL work_mem = '{GROUPING_MEMORY}'"))
+    try:
+        yield
+    finally:
+        session.execute(text("RESET work_mem"))
 
 
 def decided_after_review(session: Session, consultation_id: int) -> dict[str, int]:
