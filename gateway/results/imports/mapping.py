@@ -36,7 +36,7 @@ from gateway.consultations.schema import Definition
 from gateway.errors import PortevoixError
 
 MAX_MAPPING_BYTES = 1_000_000
-COLUMN_ROLES = ("id", "submitted_at", "ip_hash", "channel")
+COLUMN_ROLES = ("id", "submitted_at", "ip_hash")
 _TOP = {"questions", "options", "columns", "projects", "question", "source", "choice_separator"}
 _NUMBERED = re.compile(r"^\d+\.\s*")
 _SOURCE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
