@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
 
 from gateway import audit, audit_anchor, channels
 from gateway.config import Settings, get_settings
@@ -19,7 +20,9 @@ from gateway.doctor import doctor_report
 from gateway.errors import PortevoixError
 from gateway.online.tokens import create_token, parse_scopes
 from gateway.results import export as exports
-from gateway.results import terminal
+from gateway.results import opendata, terminal
+from gateway.results.cli import app as import_app
+from gateway.results.report import pdf_report
 from gateway.results.tally import tally
 from gateway.runtime import Runtime
 from gateway.staff.cli import app as users_app
@@ -36,6 +39,7 @@ app.add_typer(consultation_app, name="consultation")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+app.add_typer(import_app, name="import")
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
@@ -117,29 +121,65 @@ def results(
         typer.echo(terminal.table(result))
 
 
+EXPORTS = ("contributions", "tallies", "decidim", "decidim-projects")
+
+
 @app.command()
 def export(
     code: str,
     out: Annotated[Path, typer.Option("--out", help="file to write")],
     format: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     what: Annotated[
-        str, typer.Option("--what", help="contributions (pseudonymous) or tallies")
+        str,
+        typer.Option(
+            "--what",
+            help="contributions (pseudonymous), tallies, decidim (survey answers in "
+            "Decidim's shape) or decidim-projects (budget projects in Decidim's shape)",
+        ),
     ] = "contributions",
+    language: Annotated[str, typer.Option(help="fr or en: column names and labels")] = "fr",
 ) -> None:
     """Export pseudonymous contributions (participants re-hashed per export) or the tallies."""
     if format not in ("csv", "json"):
         raise PortevoixError(f"unknown format {format!r}: use csv or json")
-    if what not in ("contributions", "tallies"):
-        raise PortevoixError(f"unknown export {what!r}: use contributions or tallies")
+    if what not in EXPORTS:
+        raise PortevoixError(f"unknown export {what!r}: use {', '.join(EXPORTS)}")
     with _runtime() as runtime, runtime.sessions() as session:
-        if what == "tallies":
-            result = tally(
-                session, code, default_threshold=runtime.settings.review_confidence_threshold
-            )
-            content = (exports.tally_to_csv if format == "csv" else exports.tally_to_json)(result)
-        else:
-            content = (exports.to_csv if format == "csv" else exports.to_json)(session, code)
+        threshold = runtime.settings.review_confidence_threshold
+        content = _export(session, code, what, format == "csv", language, threshold)
     out.write_text(content, encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+def _export(
+    session: Session, code: str, what: str, as_csv: bool, language: str, threshold: float
+) -> str:
+    if what == "contributions":
+        return (exports.to_csv if as_csv else exports.to_json)(session, code)
+    if what == "decidim":
+        if as_csv:
+            return opendata.survey_to_csv(session, code, language)
+        return opendata.survey_to_json(session, code, language)
+    result = tally(session, code, language, default_threshold=threshold)
+    if what == "tallies":
+        return (exports.tally_to_csv if as_csv else exports.tally_to_json)(result)
+    definition = consultations.definition_of(consultations.get(session, code))
+    if as_csv:
+        return opendata.projects_to_csv(result, definition)
+    return opendata.projects_to_json(result, definition)
+
+
+@app.command()
+def report(
+    code: str,
+    out: Annotated[Path, typer.Option("--out", help="the PDF file to write")],
+    language: Annotated[str, typer.Option(help="fr or en")] = "fr",
+) -> None:
+    """A printable PDF of the results for the conseil municipal: tallies, inclusion, method."""
+    with _runtime() as runtime, runtime.sessions() as session:
+        threshold = runtime.settings.review_confidence_threshold
+        result = tally(session, code, language, default_threshold=threshold)
+    out.write_bytes(pdf_report(result))
     typer.echo(f"wrote {out}")
 
 

@@ -60,6 +60,9 @@ class Option(Strict):
     sms: ShortText | None = None
     dtmf: DtmfDigit | None = None
     synonyms: Synonyms = Synonyms()
+    amount: int | None = Field(
+        None, ge=0, description="What the project costs, in euros (participatory budgets)"
+    )
 
     @field_validator("sms", mode="before")
     @classmethod
@@ -135,6 +138,9 @@ class Question(Strict):
     scale_labels: dict[int, Text] = {}
     on_unclear: OnUnclear = OnUnclear.REVIEW
     paper: dict[str, str | int] = {}
+    envelope: int | None = Field(
+        None, ge=1, description="The budget the projects share, in euros; each option an amount"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -158,7 +164,17 @@ class Question(Strict):
                 )
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        self._check_envelope()
         return self
+
+    def _check_envelope(self) -> None:
+        if self.envelope is None:
+            return
+        if self.type not in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
+            raise ValueError("an envelope needs a single_choice or multiple_choice question")
+        missing = [o.key for o in self.options if o.amount is None]
+        if missing:
+            raise ValueError(f"with an envelope every option needs an amount: {', '.join(missing)}")
 
     def _check_options(self) -> None:
         if len(self.options) < 2:

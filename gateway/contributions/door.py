@@ -205,6 +205,7 @@ def _insert_contribution(
 ) -> Contribution | None:
     """Insert the contribution and its answers; None if its (channel, external_id) is taken."""
     uncertain = any(c.status == AnswerStatus.REVIEW for _, c in checks)
+    reason = intake.hold_for_review or (ANSWERS_TO_REVIEW if uncertain else None)
     for _attempt in range(5):
         contribution = contributions.insert_contribution(
             session,
@@ -213,8 +214,8 @@ def _insert_contribution(
             channel=intake.channel.value,
             external_id=intake.external_id,
             fingerprint=intake.fingerprint,
-            status=ContributionStatus.REVIEW if uncertain else ContributionStatus.COUNTED,
-            status_reason=ANSWERS_TO_REVIEW if uncertain else None,
+            status=ContributionStatus.REVIEW if reason else ContributionStatus.COUNTED,
+            status_reason=reason,
             receipt_code=new_receipt_code(),
             language=intake.language,
             assisted_by=intake.assisted_by,

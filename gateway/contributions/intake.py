@@ -58,6 +58,9 @@ class Intake:
     received_at: datetime | None = None
     # What the intake says, hashed; see `fingerprint`. None: the id alone decides.
     fingerprint: str | None = None
+    # Why the channel doubts the whole intake (an imported row that looks like a
+    # duplicate of another): the door records it for a médiateur instead of counting it.
+    hold_for_review: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
 
@@ -18,6 +18,7 @@ from gateway.online.schemas import ContributionIn, ContributionOut
 from gateway.online.service import IdentityRefused, IdentityRequired, record_contribution
 from gateway.online.tokens import ApiClient, find_client
 from gateway.results.tally import tally
+from gateway.staff.deps import require_role
 from gateway.text import checked
 
 router = APIRouter(prefix="/api/v1", tags=["online"])
@@ -89,12 +90,19 @@ def post_contribution(
     )
 
 
-@router.get("/consultations/{code}/results", responses=error_responses(404, 422))
-def get_results(code: CodePath, session: SessionDep, language: str = "fr") -> dict[str, Any]:
+@router.get("/consultations/{code}/results", responses=error_responses(401, 404, 422))
+def get_results(
+    code: CodePath, request: Request, session: SessionDep, language: str = "fr"
+) -> dict[str, Any]:
+    """The tallies: public once the results are published, for signed-in staff before."""
     try:
-        return tally(session, code, language).as_dict()
+        result = tally(session, code, language)
     except NotFound as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+    if not result.published:
+        require_role(api=True)(request, session)
+        session.commit()  # keeps the staff session's last use
+    return result.as_dict()
 
 
 @router.get("/consultations")

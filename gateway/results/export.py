@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gateway.consultations import repository as consultations
-from gateway.results.tally import Tally
+from gateway.results.tally import IMPORTED_SOURCES, QuestionTally, Tally
 from gateway.store.base import as_utc
 from gateway.store.models import Contribution, Participant
 
@@ -115,7 +115,7 @@ def to_csv(session: Session, code: str) -> str:
                     **head,
                     "participant": head["participant"] or "",
                     "question_id": answer["question_id"],
-                    "value": _cell("|".join(value) if isinstance(value, list) else value),
+                    "value": safe_cell("|".join(value) if isinstance(value, list) else value),
                     "source": answer["source"],
                     "confidence": answer["confidence"],
                     "answer_status": answer["status"],
@@ -124,7 +124,18 @@ def to_csv(session: Session, code: str) -> str:
     return out.getvalue()
 
 
-TALLY_COLUMNS = ["question_id", "option", "label", "channel", "counted", "awaiting_review"]
+TALLY_COLUMNS = [
+    "question_id",
+    "option",
+    "label",
+    "channel",
+    "counted",
+    "awaiting_review",
+    "imported_total",
+    "votes",
+    "amount",
+    "funded",
+]
 
 
 def tally_to_json(result: Tally) -> str:
@@ -132,22 +143,41 @@ def tally_to_json(result: Tally) -> str:
 
 
 def tally_to_csv(result: Tally) -> str:
-    """One row per question, option and channel, then the option's total ("all")."""
+    """One row per question, option and channel, imported totals apart, then the option's total.
+
+    The total row ("all") carries the counted answers, those awaiting review, the votes
+    with imported totals, and for a budget the project's amount and whether it is funded.
+    """
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=TALLY_COLUMNS)
     writer.writeheader()
     for question in result.questions:
-        labels = {r.key: r.label for r in question.ranking}
-        for key, count in question.counts.items():
-            row = {"question_id": question.question_id, "option": key}
-            row["label"] = _cell(labels.get(key, key))
-            for channel, counts in sorted(question.by_channel.items()):
-                writer.writerow({**row, "channel": channel, "counted": counts.get(key, 0)})
-            awaiting = question.awaiting_counts.get(key, 0)
-            writer.writerow(
-                {**row, "channel": "all", "counted": count, "awaiting_review": awaiting}
-            )
+        for row in _tally_rows(question):
+            writer.writerow(row)
     return out.getvalue()
+
+
+def _tally_rows(question: QuestionTally) -> Iterator[dict[str, Any]]:
+    labels = {r.key: r.label for r in question.ranking}
+    funded = {p.key: p for p in question.envelope.projects} if question.envelope else {}
+    for key, count in question.counts.items():
+        row = {"question_id": question.question_id, "option": key}
+        row["label"] = safe_cell(labels.get(key, key))
+        for channel, counts in sorted(question.by_channel.items()):
+            yield {**row, "channel": channel, "counted": counts.get(key, 0)}
+        for source, totals in question.imported.items():
+            name = IMPORTED_SOURCES.get(source, source)
+            yield {**row, "channel": name, "imported_total": totals.get(key, 0)}
+        project = funded.get(key)
+        yield {
+            **row,
+            "channel": "all",
+            "counted": count,
+            "awaiting_review": question.awaiting_counts.get(key, 0),
+            "votes": question.votes.get(key, count),
+            "amount": project.amount if project else "",
+            "funded": ("yes" if project.funded else "no") if project else "",
+        }
 
 
 # A cell starting with one of these is run as a formula by spreadsheet programs; the
@@ -155,7 +185,7 @@ def tally_to_csv(result: Tally) -> str:
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
-def _cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     """Neutralise free text that a spreadsheet would run as a formula or cut at a NUL."""
     if not isinstance(value, str):
         return value

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
 from gateway.consultations.schema import Definition
-from gateway.results import repository
+from gateway.results.repository import Scans
 from gateway.store.models import Channel
 
 # Every channel but online: what "online alone" would have missed.
@@ -63,19 +62,17 @@ class Inclusion:
 
 
 def inclusion(
-    session: Session,
-    consultation_id: int,
+    scans: Scans,
     definition: Definition,
     profiles: dict[str, dict[str, dict[str, int]]],
     language: str,
 ) -> Inclusion:
     """The indicators, from the profile tallies per channel and the reference figures."""
-    counted = repository.counted_by_channel(session, consultation_id)
     reference = definition.results
     return Inclusion(
-        channel_shares=_shares(counted),
+        channel_shares=_shares(scans.counted_by_channel),
         groups=_groups(definition, profiles, language),
-        per_day=per_day(session, consultation_id, ZoneInfo(reference.time_zone)),
+        per_day=per_day(scans.counted_per_hour, ZoneInfo(reference.time_zone)),
         population_source=reference.population_source,
         population_total=sum(cell.count for cell in reference.population),
         time_zone=reference.time_zone,
@@ -141,10 +138,10 @@ def _compare(population: dict[tuple[str, str], int], groups: list[Group]) -> Non
                 group.index = round(ratio, 2)
 
 
-def per_day(session: Session, consultation_id: int, zone: ZoneInfo) -> list[Day]:
+def per_day(hours: list[tuple[datetime, str, int]], zone: ZoneInfo) -> list[Day]:
     """Counted contributions per local day and channel, in date order."""
     days: dict[str, dict[str, int]] = defaultdict(dict)
-    for hour, channel, count in repository.counted_per_hour(session, consultation_id):
+    for hour, channel, count in hours:
         day = days[hour.astimezone(zone).date().isoformat()]
         day[channel] = day.get(channel, 0) + count
     return [Day(day, dict(sorted(days[day].items()))) for day in sorted(days)]

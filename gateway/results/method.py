@@ -10,7 +10,11 @@ from sqlalchemy.orm import Session
 from gateway.consultations.schema import Definition
 from gateway.i18n import N_, t
 from gateway.results import repository
+from gateway.results.repository import Scans
 from gateway.store.models import AnswerStatus, ContributionStatus
+
+# Imported rows this close, from one IP hash and with the same answers, wait for review.
+DUPLICATE_MINUTES = 10
 
 CHANNEL_READING = {
     "online": N_(
@@ -38,6 +42,14 @@ POLICY = {
     "one_per_person": N_("One contribution per person."),
     "many": N_("Several contributions per person are allowed."),
 }
+IMPORT_RULE = N_(
+    "Answers imported from another platform (a Decidim survey, a CSV file) come in through the "
+    "same door as every channel, keyed by that platform's answer id, so that importing a file "
+    "again changes nothing. Rows from one IP hash with the same answers less than %(minutes)s "
+    "minutes apart wait for a médiateur. Vote totals imported from another platform (budget "
+    "projects, paper ballots) are votes, not people: they count in the ranking, never in the "
+    "number of participants."
+)
 ON_DUPLICATE = {
     "first_wins": N_("When a person takes part again, the first contribution counts."),
     "last_wins": N_("When a person takes part again, the last contribution counts."),
@@ -67,11 +79,13 @@ class Method:
     awaiting_review: int
     reviewed: dict[str, int]
     not_counted: dict[str, int]
+    import_rule: str = ""
 
 
 def method(
     session: Session,
     consultation_id: int,
+    scans: Scans,
     definition: Definition,
     language: str,
     default_threshold: float,
@@ -79,7 +93,7 @@ def method(
     """The method of this consultation, with the counts of what was reviewed."""
     own = definition.review_confidence_threshold
     identity = definition.identity
-    statuses = repository.status_counts(session, consultation_id)
+    statuses = scans.statuses
     return Method(
         review_threshold=default_threshold if own is None else own,
         threshold_from="setting" if own is None else "definition",
@@ -90,21 +104,20 @@ def method(
             t(language, POLICY[identity.policy.value]),
             t(language, ON_DUPLICATE[identity.on_duplicate.value]),
         ],
-        channels=_readings(session, consultation_id, definition, language),
+        channels=_readings(scans, definition, language),
         awaiting_review=statuses.get(ContributionStatus.REVIEW.value, 0),
         reviewed=repository.decided_after_review(session, consultation_id),
         not_counted={s: n for s, n in sorted(statuses.items()) if s not in ("counted", "review")},
+        import_rule=t(language, IMPORT_RULE, minutes=DUPLICATE_MINUTES),
     )
 
 
-def _readings(
-    session: Session, consultation_id: int, definition: Definition, language: str
-) -> list[ChannelReading]:
+def _readings(scans: Scans, definition: Definition, language: str) -> list[ChannelReading]:
     readings = {
         c.value: ChannelReading(c.value, t(language, CHANNEL_READING[c.value]))
         for c in definition.channels
     }
-    for channel, source, status, count in repository.answers_by_source(session, consultation_id):
+    for channel, source, status, count in scans.by_source:
         reading = readings.setdefault(channel, ChannelReading(channel, ""))
         reading.answers += count
         reading.by_source[source] = reading.by_source.get(source, 0) + count

@@ -6,6 +6,7 @@ from typing import Any
 
 from gateway.i18n import N_, t
 from gateway.results.charts import Chart, bar_chart
+from gateway.results.imports import totals
 from gateway.results.inclusion import Inclusion
 from gateway.results.tally import QuestionTally, Tally
 from gateway.store.models import Channel
@@ -18,6 +19,10 @@ CHANNEL_NAMES = {
     "paper": N_("Paper"),
 }
 CHANNEL_ORDER = [c.value for c in Channel]
+IMPORTED_NAMES = {
+    totals.PROJECTS: N_("Online, imported totals"),
+    totals.PAPER_BALLOTS: N_("Paper, imported totals"),
+}
 
 
 def channel_name(language: str, channel: str) -> str:
@@ -32,6 +37,7 @@ def page_context(result: Tally) -> dict[str, Any]:
         "result": result,
         "channels": channels,
         "channel_names": names,
+        "imported_names": {k: t(result.language, v) for k, v in IMPORTED_NAMES.items()},
         "channel_chart": _channel_chart(result, names),
         "question_charts": {
             q.question_id: _question_chart(q, channels, names, result.language)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import CHOICE_TYPES, Definition, Question, QuestionType
 from gateway.results import repository
+from gateway.results.imports import totals
 from gateway.results.inclusion import Inclusion, inclusion
 from gateway.results.method import Method, method
 from gateway.store.base import utcnow
@@ -38,6 +39,37 @@ class Rank:
 
 
 @dataclass
+class Project:
+    key: str
+    label: str
+    amount: int
+    votes: int
+    funded: bool
+    # Tied with a project on the other side of the line: the order among them decided.
+    tie_decided: bool = False
+
+
+@dataclass
+class Envelope:
+    """What fits in the budget: projects by votes, each kept if it still fits."""
+
+    budget: int
+    spent: int
+    projects: list[Project]
+
+    @property
+    def left(self) -> int:
+        return self.budget - self.spent
+
+
+# Where imported totals come from, as the results name them.
+IMPORTED_SOURCES = {
+    totals.PROJECTS: "online, imported totals",
+    totals.PAPER_BALLOTS: "paper, imported totals",
+}
+
+
+@dataclass
 class QuestionTally:
     question_id: str
     type: str
@@ -55,6 +87,11 @@ class QuestionTally:
     ranking: list[Rank] = field(default_factory=list)
     # True when the answers awaiting review are enough to change the order.
     ranking_unsettled: bool = False
+    # Totals another platform counted, per source (see `IMPORTED_SOURCES`): votes, not people.
+    imported: dict[str, dict[str, int]] = field(default_factory=dict)
+    # What the ranking and the envelope use: counted answers plus imported totals.
+    votes: dict[str, int] = field(default_factory=dict)
+    envelope: Envelope | None = None
     _sum: float = 0.0
     _numbers: int = 0
 
@@ -90,7 +127,10 @@ class Tally:
 
 
 def _question_dict(question: QuestionTally) -> dict[str, Any]:
-    return {k: v for k, v in asdict(question).items() if not k.startswith("_")}
+    data = {k: v for k, v in asdict(question).items() if not k.startswith("_")}
+    if question.envelope is not None:
+        data["envelope"]["left"] = question.envelope.left
+    return data
 
 
 def tally(
@@ -99,20 +139,45 @@ def tally(
     """Count a consultation's answers; `default_threshold` is the operator's review setting."""
     consultation = consultations.get(session, code)
     definition = consultations.definition_of(consultation)
-    questions = _question_tallies(session, consultation.id, definition, language)
-    by_channel = repository.counted_by_channel(session, consultation.id)
+    free_text = [q.id for q in definition.all_questions if q.type == QuestionType.TEXT]
+    scans = repository.scan(session, consultation.id, free_text)
+    questions = _question_tallies(scans.answer_groups, definition, language)
+    _add_imported(session, consultation.id, questions, definition, language)
+    profiles = _profiles(questions)
     return Tally(
         code=consultation.code,
         title=definition.title.get(language),
         kind=definition.kind.value,
         language=language,
-        contributions=repository.status_counts(session, consultation.id),
-        by_channel=by_channel,
+        contributions=scans.statuses,
+        by_channel=scans.counted_by_channel,
         questions=questions,
-        inclusion=inclusion(session, consultation.id, definition, _profiles(questions), language),
-        method=method(session, consultation.id, definition, language, default_threshold),
+        inclusion=inclusion(scans, definition, profiles, language),
+        method=method(session, consultation.id, scans, definition, language, default_threshold),
         published=definition.results.published(utcnow()),
     )
+
+
+def _add_imported(
+    session: Session,
+    consultation_id: int,
+    questions: list[QuestionTally],
+    definition: Definition,
+    language: str,
+) -> None:
+    """Imported totals beside the counted answers; the ranking and envelope count both."""
+    by_id = {q.question_id: q for q in questions}
+    found = False
+    for total in repository.imported_totals(session, consultation_id):
+        entry = by_id.get(total.question_id)
+        if entry is not None and total.option_key in entry.counts:
+            entry.imported.setdefault(total.source, {})[total.option_key] = total.count
+            found = True
+    if not found:
+        return
+    for entry in questions:
+        if entry.imported:
+            _finish(entry, definition.question(entry.question_id), language)
 
 
 def _profiles(questions: list[QuestionTally]) -> dict[str, dict[str, dict[str, int]]]:
@@ -120,11 +185,10 @@ def _profiles(questions: list[QuestionTally]) -> dict[str, dict[str, dict[str, i
 
 
 def _question_tallies(
-    session: Session, consultation_id: int, definition: Definition, language: str
+    groups: list[repository.AnswerGroup], definition: Definition, language: str
 ) -> list[QuestionTally]:
     questions = {q.id: _empty(q, definition, language) for q in definition.all_questions}
-    free_text = [q.id for q in definition.all_questions if q.type == QuestionType.TEXT]
-    for group in repository.answer_groups(session, consultation_id, free_text):
+    for group in groups:
         entry, question = questions.get(group.question_id), definition.question(group.question_id)
         if entry is not None and question is not None:
             _add(entry, question, group)
@@ -173,9 +237,31 @@ def _finish(entry: QuestionTally, question: Question | None, language: str) -> N
     if entry._numbers:
         entry.mean = round(entry._sum / entry._numbers, 2)
         entry.counts = dict(sorted(entry.counts.items(), key=lambda item: float(item[0])))
+    entry.votes = {
+        key: count + sum(totals.get(key, 0) for totals in entry.imported.values())
+        for key, count in entry.counts.items()
+    }
     if question is not None and question.type in CHOICE_TYPES and not entry.profile:
-        entry.ranking = ranking(question, entry.counts, language)
+        entry.ranking = ranking(question, entry.votes, language)
         entry.ranking_unsettled = _unsettled(entry.ranking, entry.awaiting_review)
+        if question.envelope is not None:
+            entry.envelope = envelope(question, entry.ranking)
+
+
+def envelope(question: Question, ranks: list[Rank]) -> Envelope:
+    """Projects by votes, most first: each is funded if its amount fits in what is left."""
+    budget = question.envelope or 0
+    left, projects = budget, []
+    for rank in ranks:
+        option = question.option(rank.key)
+        amount = option.amount or 0 if option else 0
+        funded = rank.count > 0 and amount <= left
+        left -= amount if funded else 0
+        projects.append(Project(rank.key, rank.label, amount, rank.count, funded))
+    for project, rank in zip(projects, ranks, strict=True):
+        tied = [p for p in projects if p.key in rank.tied_with]
+        project.tie_decided = any(p.funded != project.funded for p in tied)
+    return Envelope(budget, budget - left, projects)
 
 
 def ranking(question: Question, counts: dict[str, int], language: str) -> list[Rank]:

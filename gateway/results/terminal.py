@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.results.inclusion import Inclusion
 from gateway.results.method import Method
-from gateway.results.tally import QuestionTally, Tally
+from gateway.results.tally import IMPORTED_SOURCES, Envelope, QuestionTally, Tally
 
 
 def table(result: Tally) -> str:
@@ -35,6 +35,11 @@ def _question(question: QuestionTally) -> list[str]:
         lines.append(f"  {key:<20} {count:>6}   {by_channel}")
     if question.mean is not None:
         lines.append(f"  mean: {question.mean}")
+    for source, totals in question.imported.items():
+        name = IMPORTED_SOURCES.get(source, source)
+        lines.append(f"  {name} (votes, not people): {_pairs(totals)}")
+    if question.imported:
+        lines.append(f"  votes with imported totals: {_pairs(question.votes)}")
     if question.ranking:
         lines.append("  ranking: " + ", ".join(f"{r.rank}. {r.key}" for r in question.ranking))
         lines += [
@@ -46,6 +51,19 @@ def _question(question: QuestionTally) -> list[str]:
     if question.ranking_unsettled:
         lines.append(
             f"  answers awaiting review ({question.awaiting_review}) could change this order"
+        )
+    if question.envelope is not None:
+        lines += _envelope(question.envelope)
+    return lines
+
+
+def _envelope(envelope: Envelope) -> list[str]:
+    lines = [f"  envelope: {envelope.budget} €, funded {envelope.spent} €, left {envelope.left} €"]
+    for project in envelope.projects:
+        state = "funded" if project.funded else "no vote" if not project.votes else "does not fit"
+        tie = " (tied: taken in the definition's order)" if project.tie_decided else ""
+        lines.append(
+            f"    {project.key:<20} {project.votes:>6} votes {project.amount:>9} €  {state}{tie}"
         )
     return lines
 

@@ -46,6 +46,9 @@ class AnswerSource(StrEnum):
     OCR = "ocr"
     TOUCH = "touch"
     IMPORT = "import"
+    # Read from a file another platform exported (`portevoix import`).
+    IMPORT_DECIDIM = "import:decidim"
+    IMPORT_CSV = "import:csv"
 
 
 class AnswerStatus(StrEnum):
@@ -137,6 +140,27 @@ class Answer(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
 
     contribution: Mapped[Contribution] = relationship(back_populates="answers")
+
+
+class ImportedTotal(Base):
+    """Votes another platform counted and exported as totals: never people, never contributions.
+
+    One row per consultation, source file kind, question and option; `origin_id` is the
+    option's id on that platform (a Decidim project id), so a later file can name it.
+    """
+
+    __tablename__ = "imported_total"
+    __table_args__ = (UniqueConstraint("consultation_id", "source", "question_id", "option_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    question_id: Mapped[str] = mapped_column(String(64))
+    option_key: Mapped[str] = mapped_column(String(64))
+    origin_id: Mapped[str | None] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Evidence(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,10 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from gateway.app import create_app
+from gateway.clock import set_clock
 from gateway.online.tokens import create_token
 from gateway.runtime import Runtime
 from gateway.store.models import Answer, AuditEvent, Contribution, Participant
+from tests.conftest import Clock
 from tests.helpers import load_examples
+from tests.online.conftest import sign_in_staff
 
 URL = "/api/v1/consultations/BUDGET/contributions"
 PARC_URL = "/api/v1/consultations/PARC/contributions"
@@ -24,6 +28,7 @@ PARC_ANSWERS = {"frequentation": "yes", "priorite": "jeux", "satisfaction": 4}
 def client(runtime: Runtime) -> Iterator[TestClient]:
     load_examples(runtime)
     with TestClient(create_app(runtime=runtime)) as test_client:
+        sign_in_staff(runtime, test_client)
         yield test_client
 
 
@@ -211,3 +216,16 @@ def test_health_and_docs(client: TestClient) -> None:
     assert "/api/v1/consultations/{code}/contributions" in paths
     codes = [c["code"] for c in client.get("/api/v1/consultations").json()]
     assert codes == ["BUDGET", "PARC"]
+
+
+def test_results_are_staff_only_before_publication(runtime: Runtime) -> None:
+    load_examples(runtime)
+    with TestClient(create_app(runtime=runtime)) as anonymous:
+        refused = anonymous.get("/api/v1/consultations/BUDGET/results")
+        assert refused.status_code == 401
+        assert "contributions" not in refused.text
+        # PARC's results are published on 7 April 2027.
+        with set_clock(Clock(datetime(2027, 4, 8, tzinfo=UTC))):
+            published = anonymous.get("/api/v1/consultations/PARC/results")
+        assert published.status_code == 200
+        assert published.json()["published"] is True

@@ -15,6 +15,7 @@ from gateway.config import Settings
 from gateway.online.tokens import create_token
 from gateway.runtime import Runtime
 from tests.helpers import load_examples
+from tests.online.conftest import sign_in_staff
 
 URL = "/api/v1/consultations/PARC/contributions"
 SECRET = "a-real-secret-for-these-tests-0123456789abcdef"
@@ -25,6 +26,7 @@ JSON = {"Content-Type": "application/json"}
 def client(runtime: Runtime) -> Iterator[TestClient]:
     load_examples(runtime)
     with TestClient(create_app(runtime=runtime)) as test_client:
+        sign_in_staff(runtime, test_client)
         yield test_client
 
 
@@ -161,7 +163,7 @@ ERRORS = {
     ("post", "/api/v1/consultations/{code}/contributions"): {
         "200", "201", "400", "401", "403", "404", "409", "413", "422"
     },
-    ("get", "/api/v1/consultations/{code}/results"): {"200", "404", "422"},
+    ("get", "/api/v1/consultations/{code}/results"): {"200", "401", "404", "422"},
     ("post", "/sms/twilio/inbound"): {"200", "400", "403", "413", "503"},
     ("post", "/sms/twilio/status"): {"204", "400", "403", "413", "503"},
 }  # fmt: skip

@@ -1,0 +1,73 @@
+"""Reading a choice cell: the labels a respondent saw, joined by ", " in a CSV export.
+
+A label may itself hold ", " ("Des bancs, de l'ombre"), so a cell is never split
+naively: it is read as a sequence of known labels, each followed by the separator or
+the end of the cell. Decidim writes a choice with free text as "Label (text)"; the
+text is kept as raw input only. A cell that reads in two ways is refused, not guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from gateway.results.imports.mapping import fold
+
+
+class UnknownChoice(ValueError):
+    """The cell holds something no known label names, or reads in more than one way."""
+
+
+@dataclass(frozen=True)
+class ChoiceReader:
+    labels: dict[str, str]  # folded label -> option key
+    separator: str = ", "
+
+    def read(self, cell: str) -> list[str]:
+        """The option keys the cell names, in order, each once."""
+        text = fold(cell)
+        readings = _readings(text, tuple(sorted(self.labels, key=len)), self.separator.casefold())
+        keys = {tuple(dict.fromkeys(self.labels[label] for label in r)) for r in readings}
+        if not keys:
+            raise UnknownChoice(f"{cell!r} names no known option")
+        if len(keys) > 1:
+            raise UnknownChoice(f"{cell!r} reads as more than one set of options")
+        return list(keys.pop())
+
+    def read_one(self, cell: str) -> str:
+        keys = self.read(cell)
+        if len(keys) != 1:
+            raise UnknownChoice(f"{cell!r} names {len(keys)} options where one is expected")
+        return keys[0]
+
+
+def _readings(text: str, labels: tuple[str, ...], separator: str) -> list[tuple[str, ...]]:
+    """Every way to read `text` as labels joined by `separator` (at most three are kept)."""
+
+    @cache
+    def from_position(start: int) -> tuple[tuple[str, ...], ...]:
+        found: list[tuple[str, ...]] = []
+        for label in labels:
+            if not text.startswith(label, start):
+                continue
+            for end in _ends(text, start + len(label)):
+                if end == len(text):
+                    found.append((label,))
+                elif text.startswith(separator, end):
+                    found += [(label, *rest) for rest in from_position(end + len(separator))]
+            if len(found) > 2:
+                break
+        return tuple(found[:3])
+
+    return list(from_position(0)) if text else []
+
+
+def _ends(text: str, end: int) -> list[int]:
+    """Where a label ending at `end` may stop: there, or after a "(free text)" part."""
+    ends = [end]
+    if text.startswith(" (", end):
+        close = text.find(")", end)
+        while close != -1:
+            ends.append(close + 1)
+            close = text.find(")", close + 1)
+    return ends
