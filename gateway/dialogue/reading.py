@@ -603,3 +603,37 @@ def _free_text(question: Question, text: str) -> Reading:
     if len(cleaned) > question.max_length:
         return Reading(problem=Problem.TOO_LONG, values={"max": question.max_length})
     return Reading(value=cleaned)
+
+
+# What a spoken answer may be.
+
+# Positions as a caller says them, for a grammar of allowed answers.
+SPOKEN_POSITIONS = ("un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf")
+_SPOKEN_ORDINALS = ("premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième",
+                    "septième", "huitième", "neuvième")  # fmt: skip
+
+
+def allowed_phrases(question: Question) -> list[str]:
+    """The phrases that answer a closed question aloud: names, synonyms, positions, marks.
+
+    A speech engine with a grammar hears only these (lower case, accents kept, as
+    speech models spell words); what it hears is still read by `read_answer`.
+    """
+    if question.type == QuestionType.SCALE:
+        labels = [label.fr for label in question.scale_labels.values()]
+        return _spoken([*SPOKEN_POSITIONS[SCALE_MIN - 1 : SCALE_MAX], *labels])
+    if question.type not in (
+        QuestionType.SINGLE_CHOICE,
+        QuestionType.YES_NO,
+        QuestionType.MULTIPLE_CHOICE,
+    ):
+        return []
+    names = [n for o in question.options for n in [*o.names(), *o.synonyms.fr] if n != o.key]
+    count = min(len(question.options), len(SPOKEN_POSITIONS))
+    positions = [*SPOKEN_POSITIONS[:count], *(f"le {w}" for w in _SPOKEN_ORDINALS[:count])]
+    return _spoken([*names, *positions])
+
+
+def _spoken(phrases: list[str]) -> list[str]:
+    said = (" ".join(re.findall(r"[\w']+", p.lower())) for p in phrases)
+    return list(dict.fromkeys(phrase for phrase in said if phrase))

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from sqlalchemy import select
+
+from gateway.contributions.decisions import accept_answer
 from gateway.ivr.models import RecordingStatus
 from gateway.runtime import Runtime
-from gateway.store.models import AnswerStatus, Contribution, ContributionStatus, JobStatus
+from gateway.store.models import Answer, AnswerStatus, AuditEvent, Contribution, ContributionStatus, JobStatus
 from gateway.twilio.standin import TwilioStandIn, twilio_stand_in
 from tests.ivr.test_line import (
     ACCOUNT,
@@ -72,5 +75,19 @@ def test_a_spoken_idea_is_transcribed_beside_its_audio_and_left_for_review(
     with speech_runtime.sessions() as session:
         contribution = session.get_one(Contribution, recording.contribution_id)
         answer = next(a for a in contribution.answers if a.question_id == recording.question_id)
+        # The transcript is proposed, never counted unread.
         assert contribution.status == ContributionStatus.REVIEW
-        assert (answer.status, answer.value) == (AnswerStatus.REVIEW, "")
+        assert (answer.status, answer.value) == (AnswerStatus.REVIEW, recording.text)
+        assert answer.confidence == recording.confidence
+        actions = session.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.subject_type == "contribution",
+                AuditEvent.subject_id == str(contribution.id),
+            )
+        ).all()
+        assert "answer.proposed" in actions
+    with speech_runtime.sessions() as session, session.begin():
+        accept_answer(session, answer.id, actor="staff:ana", reason="heard the recording")
+    with speech_runtime.sessions() as session:
+        answer = session.get_one(Answer, answer.id)
+        assert (answer.status, answer.value) == (AnswerStatus.VALID, recording.text)
