@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/system-deps.sh test
-make --no-print-directory venv EXTRAS=test,speech
+make --no-print-directory venv EXTRAS=test,speech,speech-test
 scripts/services.sh start
 trap 'scripts/services.sh stop' EXIT
 set -a

@@ -37,7 +37,14 @@ from typing import Any
 
 from text_to_num import alpha2digit, text2num
 
-from gateway.consultations.schema import SCALE_MAX, SCALE_MIN, Question, QuestionType, Text
+from gateway.consultations.schema import (
+    SCALE_MAX,
+    SCALE_MIN,
+    Option,
+    Question,
+    QuestionType,
+    Text,
+)
 
 # A choice, a mark or a number said with a few words around it fits in this; longer is
 # not a clear answer, and text2num's time grows faster than the length of its input.
@@ -613,14 +620,16 @@ _SPOKEN_ORDINALS = ("premier", "deuxième", "troisième", "quatrième", "cinqui�
                     "septième", "huitième", "neuvième")  # fmt: skip
 
 
-def allowed_phrases(question: Question) -> list[str]:
-    """The phrases that answer a closed question aloud: names, synonyms, positions, marks.
+def allowed_phrases(question: Question, language: str = "fr") -> list[str]:
+    """The phrases that answer a closed question aloud in French: names, synonyms,
+    positions, marks.
 
     A speech engine with a grammar hears only these (lower case, accents kept, as
-    speech models spell words); what it hears is still read by `read_answer`.
+    speech models spell words); what it hears is still read by `read_answer`. The
+    line speaks English too, but only French positions are listed.
     """
     if question.type == QuestionType.SCALE:
-        labels = [label.fr for label in question.scale_labels.values()]
+        labels = [label.get(language) for label in question.scale_labels.values()]
         return _spoken([*SPOKEN_POSITIONS[SCALE_MIN - 1 : SCALE_MAX], *labels])
     if question.type not in (
         QuestionType.SINGLE_CHOICE,
@@ -628,12 +637,18 @@ def allowed_phrases(question: Question) -> list[str]:
         QuestionType.MULTIPLE_CHOICE,
     ):
         return []
-    names = [n for o in question.options for n in [*o.names(), *o.synonyms.fr] if n != o.key]
+    names = [name for option in question.options for name in _said(option, language)]
     count = min(len(question.options), len(SPOKEN_POSITIONS))
     positions = [*SPOKEN_POSITIONS[:count], *(f"le {w}" for w in _SPOKEN_ORDINALS[:count])]
     return _spoken([*names, *positions])
 
 
+def _said(option: Option, language: str) -> list[str]:
+    synonyms = option.synonyms.en if language == "en" else option.synonyms.fr
+    return [option.label.get(language), option.sms_label(language), *synonyms]
+
+
 def _spoken(phrases: list[str]) -> list[str]:
     said = (" ".join(re.findall(r"[\w']+", p.lower())) for p in phrases)
-    return list(dict.fromkeys(phrase for phrase in said if phrase))
+    # One letter ("o" for oui) is a keypad habit, and noise to a recogniser.
+    return list(dict.fromkeys(phrase for phrase in said if len(phrase) > 1))

@@ -50,7 +50,7 @@ def hear_answer(runtime: Runtime, url: str, question: Question, language: str) -
             return NOTHING_HEARD
         audio = fetch(runtime, url, HEARING_TIMEOUT_SECONDS)
         check_audio(audio)
-        return transcribe_recording(engine, audio, language, allowed_phrases(question))
+        return transcribe_recording(engine, audio, language, allowed_phrases(question, language))
     except (httpx.HTTPError, BadAudio, SpeechUnavailable) as error:
         log.warning("spoken answer not heard: %s", error)
         return NOTHING_HEARD

@@ -446,7 +446,7 @@ class Line:
         listening = self._listening(question)
         if listening == "twilio":
             text = f"{text} {prompts.or_say(self.language)}"
-            hints = allowed_phrases(question)
+            hints = allowed_phrases(question, self.language)
             self.gather(text, num_digits=_digits_expected(question), hints=hints)
         elif listening == "local":
             self._record_answer(text)

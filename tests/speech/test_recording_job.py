@@ -13,7 +13,14 @@ from sqlalchemy import select
 from gateway.contributions.decisions import accept_answer
 from gateway.ivr.models import RecordingStatus
 from gateway.runtime import Runtime
-from gateway.store.models import Answer, AnswerStatus, AuditEvent, Contribution, ContributionStatus, JobStatus
+from gateway.store.models import (
+    Answer,
+    AnswerStatus,
+    AuditEvent,
+    Contribution,
+    ContributionStatus,
+    JobStatus,
+)
 from gateway.twilio.standin import TwilioStandIn, twilio_stand_in
 from tests.ivr.test_line import (
     ACCOUNT,
