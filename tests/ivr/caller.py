@@ -76,10 +76,13 @@ class Call:
         return self._post(VOICE, form)
 
     def press(self, digits: str) -> Heard:
-        """Press keys at the last Gather; "" is silence until the timeout."""
-        assert self.last is not None and self.last.action, self.last
+        """Press keys at the last Gather (or during a short <Record>, which a key ends);
+        "" is silence until the timeout."""
+        assert self.last is not None, self.last
+        action = self.last.action or self.last.record_action
+        assert action, self.last
         form = recorded("voice-gather.form", CallSid=self.sid, From=self.number, Digits=digits)
-        return self._post(_path(self.last.action), form)
+        return self._post(_path(action), form)
 
     def say(self, speech: str, confidence: float) -> Heard:
         """Answer the last Gather aloud: what Twilio's recogniser heard, and how sure."""
@@ -91,8 +94,10 @@ class Call:
     def speak(self, recording_sid: str, url: str) -> Heard:
         """Answer the last short <Record> aloud, ending on silence (no key)."""
         assert self.last is not None and self.last.record_action, self.last
-        form = recorded("voice-record.form", CallSid=self.sid, From=self.number,
-                        RecordingSid=recording_sid, RecordingUrl=url, RecordingDuration="2")  # fmt: skip
+        form = recorded(
+            "voice-record.form", CallSid=self.sid, From=self.number,
+            RecordingSid=recording_sid, RecordingUrl=url, RecordingDuration="2",
+        )  # fmt: skip
         del form["Digits"]
         return self._post(_path(self.last.record_action), form)
 

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from gateway.speech import SpeechEngine
+from gateway.twilio.standin import TwilioStandIn, twilio_stand_in
+from tests.ivr.test_line import ACCOUNT
+from tests.sms.twilio import TOKEN
 from tests.speech.phone import espeak_available, kokoro_available, phone_clip
 
 
@@ -56,3 +59,9 @@ def vosk_korean() -> SpeechEngine:
     from gateway.speech.vosk import VoskEngine
 
     return VoskEngine(Path(model.__file__).parent / "model")
+
+
+@pytest.fixture
+def twilio() -> Iterator[TwilioStandIn]:
+    with twilio_stand_in(ACCOUNT, TOKEN) as server:
+        yield server

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import select
 
 from gateway.contributions.decisions import accept_answer
@@ -21,7 +20,7 @@ from gateway.store.models import (
     ContributionStatus,
     JobStatus,
 )
-from gateway.twilio.standin import TwilioStandIn, twilio_stand_in
+from gateway.twilio.standin import TwilioStandIn
 from tests.ivr.test_line import (
     ACCOUNT,
     RECORDING,
@@ -31,15 +30,8 @@ from tests.ivr.test_line import (
     _run_pending,
 )
 from tests.sms.conftest import Clock, make_sms_runtime
-from tests.sms.twilio import TOKEN
 
 IDEA = "il faudrait des pistes cyclables sur la route de la gare"
-
-
-@pytest.fixture
-def twilio() -> Iterator[TwilioStandIn]:
-    with twilio_stand_in(ACCOUNT, TOKEN) as server:
-        yield server
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def test_a_missing_french_model_is_a_clear_error(tmp_path: Path) -> None:
     settings = Settings(stt_engine="vosk", vosk_model=None)
     with pytest.raises(SpeechUnavailable, match="PORTEVOIX_VOSK_MODEL"):
         engine_for(settings)
-    with pytest.raises(SpeechUnavailable, match="am/final.mdl"):
+    with pytest.raises(SpeechUnavailable, match=r"am/final\.mdl"):
         check_model(tmp_path)
     model = next(c for c in speech_checks(settings) if c.what.startswith("Vosk model"))
     assert not model.ok and "PORTEVOIX_VOSK_MODEL" in model.fix
