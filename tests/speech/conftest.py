@@ -8,7 +8,7 @@ import pytest
 
 from gateway.speech import SpeechEngine
 from gateway.twilio.standin import TwilioStandIn, twilio_stand_in
-from tests.ivr.test_line import ACCOUNT
+from tests.ivr.conftest import ACCOUNT
 from tests.sms.twilio import TOKEN
 from tests.speech.phone import espeak_available, kokoro_available, phone_clip
 

@@ -21,8 +21,8 @@ from gateway.store.models import (
     JobStatus,
 )
 from gateway.twilio.standin import TwilioStandIn
+from tests.ivr.conftest import ACCOUNT
 from tests.ivr.test_line import (
-    ACCOUNT,
     RECORDING,
     _evidence_roles,
     _leave_an_idea,

@@ -20,8 +20,8 @@ from gateway.runtime import Runtime
 from gateway.store.models import AnswerSource
 from gateway.twilio.standin import TwilioStandIn
 from tests.ivr.caller import Call
+from tests.ivr.conftest import ACCOUNT
 from tests.ivr.test_calls import PARC, _answers, _contributions, _start
-from tests.ivr.test_line import ACCOUNT
 from tests.ivr.test_spoken import _finish_the_park
 from tests.sms.conftest import Clock, make_sms_runtime
 
