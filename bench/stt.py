@@ -40,6 +40,8 @@ from gateway.dialogue.reading import read_answer
 from gateway.speech import SpeechEngine
 from gateway.speech.audio import to_pcm16k
 from gateway.speech.engines import transcribe_recording
+from gateway.store.migrate import upgrade
+from gateway.store.session import make_engine
 from tests.helpers import PARC
 from tests.ivr.caller import Call
 from tests.sms.conftest import make_sms_runtime
@@ -73,11 +75,9 @@ def main() -> None:
     steps = parser.parse_args().steps
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "clips"
-        report = {
-            "whisper": _whisper(Path(tmp), cache),
-            "vosk": _vosk(cache),
-            "twiml_steps": _steps(Path(tmp), steps),
-        }
+        report = {"twiml_steps": _steps(Path(tmp), steps)}
+        report["vosk"] = _vosk(cache)
+        report["whisper"] = _whisper(Path(tmp), cache)
     print(json.dumps(report, indent=2, ensure_ascii=False))
 
 
@@ -178,7 +178,11 @@ def _peak_mb() -> float:
 
 def _steps(tmp: Path, count: int) -> dict[str, Any]:
     """p99 of keypad steps through the line against a bare TwiML endpoint, in process."""
-    runtime = make_sms_runtime(tmp / "steps", f"sqlite:///{tmp / 'steps.db'}")
+    url = f"sqlite:///{tmp / 'steps.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    runtime = make_sms_runtime(tmp / "steps", url)
     with TestClient(create_app(runtime=runtime)) as client:
         line = _step_times(client, count)
     with TestClient(_bare()) as client:

@@ -476,6 +476,9 @@ class Line:
             finish_on_key="0123456789*#",
             play_beep=True,
         )
+        # Twilio goes on to the next verb, not the action, when nothing was recorded:
+        # silence comes back as an empty step, as after a <Gather>.
+        self.response.redirect(self._next_url())
 
     def _spoke(self, given: Input) -> bool:
         local = bool(given.recording_url) and bool(self.stage.get("listening"))

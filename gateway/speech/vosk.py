@@ -4,7 +4,7 @@ Fast on a small CPU, and its grammar mode suits closed answers: given the allowe
 phrases, the decoder can only hear those, or "[unk]" for anything else, which is
 read as nothing heard. A model without "[unk]" in its vocabulary (the Korean model
 the tests use) would force any speech onto the nearest allowed phrase, with full
-confidence: measured, "둘" (two) came out as "네" (yes), at 1.0. With such a model
+confidence: measured, "둘" (two) came out as "네" (yes), at 0.88 to 1.0. With such a model
 the engine transcribes freely and the answer reader decides, as for Whisper.
 
 No French model ships through a package registry, so the model is a configured

@@ -103,3 +103,12 @@ def test_a_recording_that_cannot_be_fetched_is_nothing_heard(
     twilio.failing_downloads = 5
     _answer_aloud(call, twilio, b"")
     assert call.last is not None and call.last.text.startswith("Pardon, nous n'avons pas compris.")
+
+
+def test_silence_after_the_beep_asks_again(listening_line: tuple[TestClient, Runtime]) -> None:
+    client, _ = listening_line
+    call = Call(client)
+    _start(call, PARC)
+    silence = call.follow()  # nothing recorded: Twilio follows the <Redirect>
+    assert silence.text.startswith("Pardon, nous n'avons pas compris.")
+    assert silence.record_action and "Allez-vous au parc" in silence.text

@@ -59,7 +59,8 @@ def test_without_a_way_out_the_grammar_is_not_trusted(
     assert not vosk_korean.grammar_safe
     forced = vosk_korean.decode(two, [YES, NO])
     assert forced.words and {w.text for w in forced.words} <= {YES, NO}
-    assert max(w.confidence for w in forced.words) == 1.0
+    # ... sure enough to pass the line's confidence threshold (0.88 to 1.0 measured).
+    assert max(w.confidence for w in forced.words) >= 0.6
     # So the engine decodes freely, and no allowed answer is forced on the caller.
     free = vosk_korean.transcribe(two, "ko", [YES, NO])
     assert free.words and not {w.text for w in free.words} & {YES, NO}
