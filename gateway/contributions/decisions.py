@@ -85,6 +85,32 @@ def correct_answer(
     return answer
 
 
+def propose_reading(
+    session: Session,
+    contribution_id: int,
+    question_id: str,
+    value: Any,
+    *,
+    confidence: float,
+    actor: str,
+    reason: str,
+) -> Answer:
+    """Put what a machine heard or read as the value of an answer in review; it stays there.
+
+    A person then accepts it, corrects it or sets it aside: a proposal never counts.
+    """
+    answer_id = contributions.answer_id_of(session, contribution_id, question_id)
+    if answer_id is None:
+        raise NotFound(f"no answer to {question_id} in contribution {contribution_id}")
+    answer, contribution = _answer_in_review(session, answer_id, reason)
+    proposed = _checked(_question(session, contribution, answer), value, "the reading")
+    details = {"answer": answer.id, "question": question_id, "reason": reason,
+               "from": answer.value, "to": proposed, "confidence": confidence}  # fmt: skip
+    answer.value, answer.confidence, answer.status_reason = proposed, confidence, reason
+    audit.journal_contribution(session, contribution, "answer.proposed", details, actor=actor)
+    return answer
+
+
 def reject_answer(session: Session, answer_id: int, *, actor: str, reason: str) -> Answer:
     """Set aside an answer in review that cannot be read: it is not counted."""
     answer, contribution = _answer_in_review(session, answer_id, reason)

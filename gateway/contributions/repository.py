@@ -117,6 +117,14 @@ def lock_answer(session: Session, answer_id: int) -> tuple[Answer, Contribution]
     return (answer, locked) if answer is not None and locked is not None else None
 
 
+def answer_id_of(session: Session, contribution_id: int, question_id: str) -> int | None:
+    return session.scalar(
+        select(Answer.id).where(
+            Answer.contribution_id == contribution_id, Answer.question_id == question_id
+        )
+    )
+
+
 def consultation_of(session: Session, contribution: Contribution) -> Consultation:
     return session.get_one(Consultation, contribution.consultation_id)
 

@@ -37,7 +37,14 @@ from typing import Any
 
 from text_to_num import alpha2digit, text2num
 
-from gateway.consultations.schema import SCALE_MAX, SCALE_MIN, Question, QuestionType, Text
+from gateway.consultations.schema import (
+    SCALE_MAX,
+    SCALE_MIN,
+    Option,
+    Question,
+    QuestionType,
+    Text,
+)
 
 # A choice, a mark or a number said with a few words around it fits in this; longer is
 # not a clear answer, and text2num's time grows faster than the length of its input.
@@ -603,3 +610,45 @@ def _free_text(question: Question, text: str) -> Reading:
     if len(cleaned) > question.max_length:
         return Reading(problem=Problem.TOO_LONG, values={"max": question.max_length})
     return Reading(value=cleaned)
+
+
+# What a spoken answer may be.
+
+# Positions as a caller says them, for a grammar of allowed answers.
+SPOKEN_POSITIONS = ("un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf")
+_SPOKEN_ORDINALS = ("premier", "deuxième", "troisième", "quatrième", "cinquième", "sixième",
+                    "septième", "huitième", "neuvième")  # fmt: skip
+
+
+def allowed_phrases(question: Question, language: str = "fr") -> list[str]:
+    """The phrases that answer a closed question aloud in French: names, synonyms,
+    positions, marks.
+
+    A speech engine with a grammar hears only these (lower case, accents kept, as
+    speech models spell words); what it hears is still read by `read_answer`. The
+    line speaks English too, but only French positions are listed.
+    """
+    if question.type == QuestionType.SCALE:
+        labels = [label.get(language) for label in question.scale_labels.values()]
+        return _spoken([*SPOKEN_POSITIONS[SCALE_MIN - 1 : SCALE_MAX], *labels])
+    if question.type not in (
+        QuestionType.SINGLE_CHOICE,
+        QuestionType.YES_NO,
+        QuestionType.MULTIPLE_CHOICE,
+    ):
+        return []
+    names = [name for option in question.options for name in _said(option, language)]
+    count = min(len(question.options), len(SPOKEN_POSITIONS))
+    positions = [*SPOKEN_POSITIONS[:count], *(f"le {w}" for w in _SPOKEN_ORDINALS[:count])]
+    return _spoken([*names, *positions])
+
+
+def _said(option: Option, language: str) -> list[str]:
+    synonyms = option.synonyms.en if language == "en" else option.synonyms.fr
+    return [option.label.get(language), option.sms_label(language), *synonyms]
+
+
+def _spoken(phrases: list[str]) -> list[str]:
+    said = (" ".join(re.findall(r"[\w']+", p.lower())) for p in phrases)
+    # One letter ("o" for oui) is a keypad habit, and noise to a recogniser.
+    return list(dict.fromkeys(phrase for phrase in said if len(phrase) > 1))

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from gateway.adapter import Check
 from gateway.config import Settings
-from gateway.ivr import models, recordings
+from gateway.ivr import models, recordings, tasks
 from gateway.ivr.cli import app as cli
 from gateway.ivr.endpoints import router
 from gateway.jobs import JobSpec
@@ -29,6 +29,7 @@ class IvrAdapter:
     jobs = (
         JobSpec("ivr.transcribe", recordings.transcribe),
         JobSpec("ivr.retry_recordings", recordings.retry_due, every=timedelta(minutes=1)),
+        JobSpec("ivr.forget_abandoned", tasks.forget_abandoned, every=timedelta(hours=1)),
     )
 
     def urls(self, base: str, settings: Settings) -> list[str]:

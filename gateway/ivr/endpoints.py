@@ -25,9 +25,12 @@ FormDep = Annotated[FormData, Depends(twilio_form)]
 MAX_SID = 64
 MAX_FROM = 64
 MAX_URL = 512
+# A spoken answer longer than this is no answer to a closed question (the reader's limit).
+MAX_SPEECH = 320
 # Keys a phone can send: digits, star and hash; a Gather never sends more than a few.
 _DIGITS = re.compile(r"[0-9*#]{0,16}")
 _NUMBER = re.compile(r"[0-9]{1,6}")
+_DECIMAL = re.compile(r"[01](?:\.[0-9]{1,8})?")
 _STATUS = re.compile(r"[a-z-]{1,16}")
 WEBHOOK_ERRORS = error_responses(400, 403, 413, 503)
 TWIML_REPLY: dict[int | str, dict[str, Any]] = {
@@ -68,7 +71,28 @@ def _input(form: FormData, after: str | None) -> Input:
         recording_url=_optional(form, "RecordingUrl", MAX_URL) or None,
         recording_seconds=_number(form, "RecordingDuration"),
         after_transfer=after == "transfer",
+        speech=_speech(form),
+        speech_confidence=_confidence(form),
     )
+
+
+def _speech(form: FormData) -> str | None:
+    """What Twilio heard; too long or not plain text, it is heard as nothing clear."""
+    value = form.get("SpeechResult")
+    if not isinstance(value, str):
+        return None
+    try:
+        return check_text(value, MAX_SPEECH)
+    except UnsafeText:
+        return ""
+
+
+def _confidence(form: FormData) -> float:
+    """Twilio's Confidence (0 to 1); anything else is no confidence at all."""
+    value = form.get("Confidence")
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value):
+        return 0.0
+    return min(float(value), 1.0)
 
 
 @router.post(

@@ -83,6 +83,7 @@ class RecordingStatus(StrEnum):
     TRANSCRIBED = "transcribed"
     KEPT = "kept"  # fetched and kept for a person, with no engine or no words found
     FAILED = "failed"  # corrupt or empty audio, or Twilio could not record: a person checks
+    FORGOTTEN = "forgotten"  # its call was never finished: audio and transcript deleted
 
 
 class IvrRecording(TimestampMixin, Base):

@@ -202,6 +202,18 @@ def record_now(language: str, seconds: int) -> str:
     )
 
 
+def or_say(language: str) -> str:
+    return t(language, "You can also say your answer.")
+
+
+def say_after_beep(language: str) -> str:
+    return t(language, "Say your answer after the beep, or press a key.")
+
+
+def use_keypad(language: str) -> str:
+    return t(language, "We did not understand. Please use the keypad.")
+
+
 def nothing_recorded(language: str) -> str:
     return t(language, "We heard nothing.")
 

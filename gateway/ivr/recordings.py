@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.orm import Session
 
 from gateway import jobs
 from gateway.ivr import repository as ivr
+from gateway.ivr.fetching import fetch, from_twilio
 from gateway.ivr.models import IvrRecording, RecordingStatus
 from gateway.ivr.service import link_recording
 from gateway.runtime import Runtime
@@ -35,7 +35,6 @@ TRANSCRIPT_LANGUAGE = "fr"
 # Waits between fetch attempts: 1, 2, 4 … minutes, at most an hour; never given up.
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
-FETCH_TIMEOUT_SECONDS = 30
 
 
 def status_changed(
@@ -80,24 +79,6 @@ def retry_due(runtime: Runtime) -> None:
     with runtime.sessions() as session, session.begin():
         for recording_id in ivr.recordings_due(session, utcnow()):
             jobs.enqueue(session, "ivr.transcribe", recording_id=recording_id)
-
-
-def from_twilio(runtime: Runtime, url: str) -> bool:
-    """Whether a recording address is on the Twilio API host of the settings."""
-    wanted = urlsplit(runtime.settings.twilio_api_url)
-    given = urlsplit(url)
-    return (given.scheme, given.netloc) == (wanted.scheme, wanted.netloc)
-
-
-def fetch(runtime: Runtime, url: str) -> bytes:
-    """The recording as WAV, with the account's credentials (Twilio asks for them)."""
-    settings = runtime.settings
-    token = settings.twilio_auth_token
-    auth = (settings.twilio_account_sid, token.get_secret_value()) if token else None
-    target = url if url.endswith(".wav") else f"{url}.wav"
-    response = httpx.get(target, auth=auth, timeout=FETCH_TIMEOUT_SECONDS)
-    response.raise_for_status()
-    return response.content
 
 
 def _retry_later(recording: IvrRecording, error: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.ivr.models import (
@@ -127,3 +127,39 @@ def recordings_due(session: Session, now: datetime) -> list[int]:
             )
         )
     )
+
+
+def forget_abandoned_callers(session: Session, idle_before: datetime) -> int:
+    """Forget where idle callers stood (their partial answers); withheld callers entirely."""
+    idle = IvrCaller.last_call_at < idle_before
+    session.execute(delete(IvrCaller).where(idle, IvrCaller.caller_key.startswith("call:")))
+    done = session.execute(
+        update(IvrCaller)
+        .where(idle, IvrCaller.token.is_not(None))
+        .values(dialogue={}, line={}, token=None)
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def abandoned_recordings(session: Session, idle_before: datetime) -> list[IvrRecording]:
+    """Recordings of calls never finished, whose caller can no longer resume."""
+    resumable = select(IvrCaller.caller_key).where(
+        IvrCaller.last_call_at >= idle_before, IvrCaller.token.is_not(None)
+    )
+    return list(
+        session.scalars(
+            select(IvrRecording)
+            .where(
+                IvrRecording.contribution_id.is_(None),
+                IvrRecording.created_at < idle_before,
+                IvrRecording.status != RecordingStatus.FORGOTTEN,
+                IvrRecording.caller_key.not_in(resumable),
+            )
+            .with_for_update()
+        )
+    )
+
+
+def delete_steps_before(session: Session, before: datetime) -> None:
+    """The TwiML replies kept for Twilio's retries (they read back a caller's choices)."""
+    session.execute(delete(IvrStep).where(IvrStep.received_at < before))

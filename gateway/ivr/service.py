@@ -24,6 +24,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from gateway import contacts
 from gateway.consultations.offered import OfferedConsultations
 from gateway.consultations.schema import Definition, IdentityKey, Policy, Question, QuestionType
+from gateway.contributions.decisions import DecisionRefused, propose_reading
 from gateway.contributions.door import attach_evidence, record_intake
 from gateway.contributions.intake import (
     AnswerIn,
@@ -50,13 +51,15 @@ from gateway.dialogue.engine import (
     Stopped,
     Welcome,
 )
-from gateway.dialogue.reading import read_answer
+from gateway.dialogue.reading import allowed_phrases, read_answer
 from gateway.errors import NotFound
 from gateway.identity import InvalidPhoneNumber, normal_identity, participant_key
 from gateway.ivr import prompts
 from gateway.ivr import repository as ivr
+from gateway.ivr.fetching import hear_answer
 from gateway.ivr.models import CallStatus, IvrCall, IvrCaller, RecordingStatus
 from gateway.runtime import Runtime
+from gateway.speech.engines import engine_name
 from gateway.store import base
 from gateway.store.base import utcnow
 from gateway.store.models import AnswerSource, Channel, ContributionStatus
@@ -69,6 +72,13 @@ RECORDING_PREFIX = "recording:"
 MENU_RETRIES = 2
 WELCOME_TIMEOUT = 3
 STEP_PATH = "/ivr/twilio/step"
+SPEECH_ACTOR = "system:speech-to-text"
+# A spoken closed answer that is unclear or unsure is asked again once, then the
+# caller is asked to use the keypad: nothing said is ever guessed.
+SPOKEN_TRIES = 2
+SPOKEN_ANSWER_SECONDS = 5
+SPOKEN_SILENCE_SECONDS = 3
+TRANSCRIPT_REASON = "transcript of the recording: to check against the audio"
 RECORDING_STATUS_PATH = "/ivr/twilio/recording-status"
 
 
@@ -89,6 +99,9 @@ class Input:
     recording_url: str | None = None
     recording_seconds: int | None = None
     after_transfer: bool = False
+    # What Twilio's recogniser heard (SpeechResult) and how sure it was (Confidence).
+    speech: str | None = None
+    speech_confidence: float = 0.0
 
 
 def identify(runtime: Runtime, call_sid: str, from_number: str) -> Caller:
@@ -201,15 +214,25 @@ class Line:
             if text:
                 say(self.response, text, self.voice)
 
-    def gather(self, text: str, num_digits: int | None = 1, timeout: int | None = None) -> None:
-        """Ask with `text` and wait for keys; silence also comes back, as an empty step."""
+    def gather(
+        self,
+        text: str,
+        num_digits: int | None = 1,
+        timeout: int | None = None,
+        hints: list[str] | None = None,
+    ) -> None:
+        """Ask with `text` and wait for keys (and speech when `hints` name the answers);
+        silence also comes back, as an empty step."""
+        speech = {"language": self.voice.speech_language, "hints": ", ".join(hints),
+                  "speech_timeout": "auto"} if hints else {}  # fmt: skip
         gather = self.response.gather(
             action=self._next_url(),
-            input="dtmf",
+            input="dtmf speech" if hints else "dtmf",
             timeout=timeout or self.settings.ivr_timeout_seconds,
             num_digits=num_digits,
             finish_on_key="",
             action_on_empty_result=True,
+            **speech,
         )
         say(gather, text, self.voice)
 
@@ -226,7 +249,9 @@ class Line:
 
     def first_step(self) -> None:
         if self._can_resume():
-            self.stage = {"stage": "question", "page": 0}
+            # What the call before noted (the key log, recorded and spoken answers) goes on.
+            kept = {k: v for k, v in self.stage.items() if k in ("log", "spoken", "heard")}
+            self.stage = {**kept, "stage": "question", "page": 0}
             self._log("resumed")
             self.say(prompts.resuming(self.language, self.state.step + 1))
             self._render(self.dialogue.command(self.state, Command.REPEAT))
@@ -358,6 +383,8 @@ class Line:
             self._render(self.dialogue.command(self.state, Command.SKIP))
         elif digits == "0" and _zero_is_transfer(question):
             self._transfer()
+        elif question.type != QuestionType.TEXT and not digits and self._spoke(given):
+            self._spoken_answer(question, given)
         elif question.type == QuestionType.TEXT:
             self._text_offer(question, digits)
         else:
@@ -377,6 +404,7 @@ class Line:
             self._ask_again(question)
             return
         text = _as_answer(question, digits.replace("#", ""))
+        self._heard(question, None)
         if self._is_vote(question) and read_answer(question, text).clear:
             self._ask_confirmation(question, text)
             return
@@ -415,7 +443,81 @@ class Line:
         self._gather_question(question, prompts.how_to_answer(question, self.language, page))
 
     def _gather_question(self, question: Question, text: str) -> None:
-        self.gather(text, num_digits=_digits_expected(question))
+        listening = self._listening(question)
+        if listening == "twilio":
+            text = f"{text} {prompts.or_say(self.language)}"
+            hints = allowed_phrases(question, self.language)
+            self.gather(text, num_digits=_digits_expected(question), hints=hints)
+        elif listening == "local":
+            self._record_answer(text)
+        else:
+            self.gather(text, num_digits=_digits_expected(question))
+
+    # Spoken closed answers.
+
+    def _listening(self, question: Question) -> str:
+        """Who hears a spoken answer to this question now: twilio, local or off."""
+        mode = self.settings.ivr_spoken_answers
+        if not question.spoken or self.stage.get("keypad") or question.type == QuestionType.TEXT:
+            return "off"
+        if mode == "local" and (
+            _digits_expected(question) != 1 or engine_name(self.settings) == "none"
+        ):
+            return "off"  # A recording ends on one key: several keys need the keypad alone.
+        return mode
+
+    def _record_answer(self, text: str) -> None:
+        self.stage = {**self.stage, "listening": True}
+        self.say(text, prompts.say_after_beep(self.language))
+        self.response.record(
+            action=self._next_url(),
+            max_length=SPOKEN_ANSWER_SECONDS,
+            timeout=SPOKEN_SILENCE_SECONDS,
+            finish_on_key="0123456789*#",
+            play_beep=True,
+        )
+        # Twilio goes on to the next verb, not the action, when nothing was recorded:
+        # silence comes back as an empty step, as after a <Gather>.
+        self.response.redirect(self._next_url())
+
+    def _spoke(self, given: Input) -> bool:
+        local = bool(given.recording_url) and bool(self.stage.get("listening"))
+        return given.speech is not None or local
+
+    def _spoken_answer(self, question: Question, given: Input) -> None:
+        """Take a clear and sure spoken answer; otherwise ask again, then for the keypad."""
+        self.stage = {**self.stage, "listening": False}
+        heard, confidence = given.speech or "", given.speech_confidence
+        if given.speech is None and given.recording_url:
+            transcript = hear_answer(self.runtime, given.recording_url, question, self.language)
+            heard, confidence = transcript.text, transcript.confidence
+        self._log(f"heard {heard!r} ({confidence:.2f})")
+        reading = read_answer(question, heard)
+        if not reading.clear or confidence < self.settings.ivr_speech_confidence:
+            self._not_heard(question)
+            return
+        self._heard(question, confidence)
+        if self._is_vote(question):
+            self._ask_confirmation(question, heard)
+            return
+        self._render(self.dialogue.answer(self.state, heard, confidence=confidence))
+
+    def _not_heard(self, question: Question) -> None:
+        tries = int(self.stage.get("unheard", 0)) + 1
+        keypad = tries >= SPOKEN_TRIES
+        self.stage = {**self.stage, "unheard": tries, "keypad": keypad}
+        language = self.language
+        hint = prompts.use_keypad(language) if keypad else prompts.not_understood(language)
+        page = int(self.stage.get("page", 0))
+        how = prompts.how_to_answer(question, self.language, page)
+        self._gather_question(question, f"{hint} {how}")
+
+    def _heard(self, question: Question, confidence: float | None) -> None:
+        """Note how this question was answered: aloud (with the confidence) or by keys."""
+        heard = {k: v for k, v in self.stage.get("heard", {}).items() if k != question.id}
+        if confidence is not None:
+            heard[question.id] = confidence
+        self.stage = {**self.stage, "heard": heard}
 
     # Spoken free text.
 
@@ -510,7 +612,7 @@ class Line:
 
     def _render_ask(self, event: Ask) -> None:
         if event.attempt == 0:
-            self.stage = {**self.stage, "page": 0}
+            self.stage = {**self.stage, "page": 0, "unheard": 0, "keypad": False}
         page = int(self.stage.get("page", 0))
         text = prompts.question(event.question, self.language, event.number, event.total, page)
         self._gather_question(
@@ -549,7 +651,11 @@ class Line:
 
     def _intake(self, event: Finished) -> Intake:
         spoken = set(self.stage.get("spoken", []))
-        answers = [_spoken(a) if a.question_id in spoken else a for a in event.answers]
+        heard: dict[str, float] = self.stage.get("heard", {})
+        answers = [
+            _spoken(a) if a.question_id in spoken else _aloud(a, heard.get(a.question_id))
+            for a in event.answers
+        ]
         keys = json.dumps(self.stage.get("log", []), ensure_ascii=False).encode()
         blob = self.runtime.evidence.put(keys, KEYS_MEDIA_TYPE)
         return Intake(
@@ -626,6 +732,25 @@ def link_recording(session: Session, runtime: Runtime, recording: Any) -> None:
     ]
     attach_evidence(session, recording.contribution_id, refs, door_policy(runtime))
     recording.linked = True
+    if recording.text:
+        _propose_transcript(session, recording)
+
+
+def _propose_transcript(session: Session, recording: Any) -> None:
+    """The transcript becomes the answer's proposed value; a person still decides."""
+    try:
+        propose_reading(
+            session,
+            recording.contribution_id,
+            recording.question_id,
+            recording.text,
+            confidence=recording.confidence or 0.0,
+            actor=SPEECH_ACTOR,
+            reason=TRANSCRIPT_REASON,
+        )
+    except (DecisionRefused, NotFound) as error:
+        # Already decided by a person, or skipped: the transcript stays as evidence only.
+        log.info("transcript of %s not proposed: %s", recording.recording_sid, error)
 
 
 def _spoken(answer: AnswerIn) -> AnswerIn:
@@ -636,6 +761,19 @@ def _spoken(answer: AnswerIn) -> AnswerIn:
         raw=answer.raw,
         source=AnswerSource.SPEECH,
         confidence=0.0,
+    )
+
+
+def _aloud(answer: AnswerIn, confidence: float | None) -> AnswerIn:
+    """A closed answer said aloud is marked as speech, with the recogniser's confidence."""
+    if confidence is None:
+        return answer
+    return AnswerIn(
+        question_id=answer.question_id,
+        value=answer.value,
+        raw=answer.raw,
+        source=AnswerSource.SPEECH,
+        confidence=min(answer.confidence, confidence),
     )
 
 

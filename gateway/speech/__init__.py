@@ -8,6 +8,7 @@ proposal for a person who listens to the audio in review.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -45,10 +46,15 @@ class SpeechEngine(Protocol):
 
     `name` identifies the engine in transcripts and in `portevoix doctor`.
 
-    `transcribe(pcm, language)` receives `pcm`, signed 16-bit little-endian samples
-    at 16 kHz, one channel (`gateway.speech.audio.to_pcm16k` converts phone
-    recordings), already padded with silence when short, and `language`, an
-    ISO 639-1 code such as "fr". It returns the text heard, an overall confidence
+    `transcribe(pcm, language, allowed)` receives `pcm`, signed 16-bit little-endian
+    samples at 16 kHz, one channel (`gateway.speech.audio.to_pcm16k` converts phone
+    recordings), already padded with silence when short; `language`, an ISO 639-1
+    code such as "fr"; and for a closed question `allowed`, the phrases that answer
+    it (option labels, synonyms, positions), folded to lower case. An engine that can
+    restrict what it hears to those phrases does (Vosk's grammar); one that cannot
+    transcribes freely, and `gateway.dialogue.reading` keeps only a clear answer.
+    Either way a phrase outside `allowed` is never forced onto the nearest one.
+    It returns the text heard, an overall confidence
     in [0, 1] and each word with its start and end in seconds and its own
     confidence in [0, 1]. Silence gives an empty text with confidence 0. It must
     not guess to fill a gap: a low confidence is the honest answer. It raises
@@ -59,4 +65,6 @@ class SpeechEngine(Protocol):
 
     name: str
 
-    def transcribe(self, pcm: bytes, language: str) -> Transcript: ...
+    def transcribe(
+        self, pcm: bytes, language: str, allowed: Sequence[str] | None = None
+    ) -> Transcript: ...

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import functools
+import re
 import shutil
+from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 from gateway.adapter import Check
 from gateway.config import Settings
-from gateway.speech import SpeechEngine, SpeechUnavailable, Transcript, whisper
+from gateway.speech import SpeechEngine, SpeechUnavailable, Transcript, vosk, whisper
+
+# A phone recording bundled with the package, "bonjour, ceci est un essai du téléphone"
+# (espeak-ng over a simulated phone line): `portevoix doctor` decodes it to prove the
+# engine runs. Whisper base hears "bonjour, j'ai un temps à faire du téléphone".
+CHECK_CLIP = "check-clip.wav"
+CHECK_WORDS = frozenset({"bonjour", "téléphone"})
 
 
 def engine_name(settings: Settings) -> str:
@@ -24,7 +33,7 @@ def engine_for(settings: Settings) -> SpeechEngine | None:
     if name == "whisper":
         return _whisper(whisper.install_model(whisper_dir(settings)))
     if name == "vosk":
-        raise SpeechUnavailable("the Vosk engine is not built yet: use whisper or none")
+        return _vosk(settings.vosk_model)
     return None
 
 
@@ -37,11 +46,38 @@ def _whisper(directory: Path) -> SpeechEngine:
     return whisper.WhisperEngine(directory)
 
 
-def transcribe_recording(engine: SpeechEngine, audio: bytes, language: str) -> Transcript:
+@functools.cache
+def _vosk(directory: Path | None) -> SpeechEngine:
+    return vosk.VoskEngine(directory)
+
+
+def transcribe_recording(
+    engine: SpeechEngine, audio: bytes, language: str, allowed: Sequence[str] | None = None
+) -> Transcript:
     """A phone recording (WAV) through conversion to 16 kHz mono and the engine."""
     from gateway.speech.audio import to_pcm16k  # numpy and soxr come with the extra.
 
-    return engine.transcribe(to_pcm16k(audio), language)
+    return engine.transcribe(to_pcm16k(audio), language, allowed)
+
+
+def check_clip() -> bytes:
+    return (resources.files("gateway.speech") / "data" / CHECK_CLIP).read_bytes()
+
+
+def decode_check(settings: Settings) -> Check:
+    """Decode the bundled clip with the configured engine: it runs, and hears French."""
+    what = "speech to text decodes a test clip"
+    try:
+        engine = engine_for(settings)
+        heard = transcribe_recording(engine, check_clip(), "fr") if engine else None
+    except (SpeechUnavailable, RuntimeError, OSError) as error:
+        # The engine's own loader says RuntimeError for a damaged model file.
+        return Check(what, False, str(error))
+    if heard is None:
+        return Check(what, False, "no engine", required=False)
+    found = bool(CHECK_WORDS & set(re.findall(r"\w+", heard.text.lower())))
+    return Check(f"{what}: heard {heard.text!r} ({heard.confidence:.2f})", found,
+                 "the engine runs but did not hear the test sentence")  # fmt: skip
 
 
 def speech_checks(settings: Settings) -> list[Check]:
@@ -67,7 +103,9 @@ def speech_checks(settings: Settings) -> list[Check]:
             )
         )
     if name == "vosk":
-        checks.append(Check("Vosk engine", False, "not built yet: use whisper or none"))
+        checks.append(_vosk_check(settings))
+    if _ready(name, settings) and all(check.ok for check in checks[1:]):
+        checks.append(decode_check(settings))
     checks.append(
         Check(
             "espeak-ng (test speech only)",
@@ -77,3 +115,22 @@ def speech_checks(settings: Settings) -> list[Check]:
         )
     )
     return checks
+
+
+def _vosk_check(settings: Settings) -> Check:
+    try:
+        vosk.check_model(settings.vosk_model)
+    except SpeechUnavailable as error:
+        return Check("Vosk model", False, str(error))
+    return Check(f"Vosk model in {settings.vosk_model}", vosk.installed(),
+                 "pip install 'portevoix[speech]' for the vosk package")  # fmt: skip
+
+
+def _ready(name: str, settings: Settings) -> bool:
+    """Whether the engine's model is in place, so decoding the clip is worth its seconds."""
+    if name == "whisper":
+        return whisper.ready(whisper_dir(settings))
+    if name == "vosk":
+        model = settings.vosk_model
+        return vosk.installed() and model is not None and (model / vosk.MODEL_FILES[0]).is_file()
+    return False

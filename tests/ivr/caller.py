@@ -31,6 +31,8 @@ class Heard:
     record_action: str | None = None
     dialled: str | None = None
     hung_up: bool = False
+    # Whether the last Gather takes speech as well as keys.
+    listens: bool = False
 
     @property
     def text(self) -> str:
@@ -46,6 +48,7 @@ def hear(twiml: str) -> Heard:
             heard.said.append("".join(node.itertext()).strip())
         elif node.tag == "Gather":
             heard.action = node.get("action")
+            heard.listens = "speech" in (node.get("input") or "")
         elif node.tag == "Record":
             heard.record_action = node.get("action")
         elif node.tag == "Dial":
@@ -73,10 +76,30 @@ class Call:
         return self._post(VOICE, form)
 
     def press(self, digits: str) -> Heard:
-        """Press keys at the last Gather; "" is silence until the timeout."""
-        assert self.last is not None and self.last.action, self.last
+        """Press keys at the last Gather (or during a short <Record>, which a key ends);
+        "" is silence until the timeout."""
+        assert self.last is not None, self.last
+        action = self.last.action or self.last.record_action
+        assert action, self.last
         form = recorded("voice-gather.form", CallSid=self.sid, From=self.number, Digits=digits)
+        return self._post(_path(action), form)
+
+    def say(self, speech: str, confidence: float) -> Heard:
+        """Answer the last Gather aloud: what Twilio's recogniser heard, and how sure."""
+        assert self.last is not None and self.last.action and self.last.listens, self.last
+        form = recorded("voice-gather-speech.form", CallSid=self.sid, From=self.number,
+                        SpeechResult=speech, Confidence=str(confidence))  # fmt: skip
         return self._post(_path(self.last.action), form)
+
+    def speak(self, recording_sid: str, url: str) -> Heard:
+        """Answer the last short <Record> aloud, ending on silence (no key)."""
+        assert self.last is not None and self.last.record_action, self.last
+        form = recorded(
+            "voice-record.form", CallSid=self.sid, From=self.number,
+            RecordingSid=recording_sid, RecordingUrl=url, RecordingDuration="2",
+        )  # fmt: skip
+        del form["Digits"]
+        return self._post(_path(self.last.record_action), form)
 
     def follow(self) -> Heard:
         """Follow a <Redirect> (after a transfer), as Twilio does."""

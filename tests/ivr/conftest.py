@@ -10,8 +10,12 @@ from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.runtime import Runtime
+from gateway.twilio.standin import TwilioStandIn, twilio_stand_in
 from tests.conftest import Clock
 from tests.sms.conftest import make_sms_runtime
+from tests.sms.twilio import TOKEN
+
+ACCOUNT = "AC00000000000000000000000000000000"
 
 
 @pytest.fixture
@@ -25,3 +29,21 @@ def line_runtime(tmp_path: Path, db_url: str, clock: Clock) -> Iterator[Runtime]
 def line(line_runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime=line_runtime)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def twilio() -> Iterator[TwilioStandIn]:
+    """The local Twilio stand-in, serving the recordings a test puts in it."""
+    with twilio_stand_in(ACCOUNT, TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def recording_runtime(
+    tmp_path: Path, db_url: str, clock: Clock, twilio: TwilioStandIn
+) -> Iterator[Runtime]:
+    runtime = make_sms_runtime(
+        tmp_path, db_url, twilio_account_sid=ACCOUNT, twilio_api_url=twilio.url
+    )
+    yield runtime
+    runtime.close()

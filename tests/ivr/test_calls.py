@@ -207,6 +207,25 @@ def test_a_dropped_call_resumes_on_call_back(line: TestClient, line_runtime: Run
     assert (answers["satisfaction"].value, answers["visites"].value) == (5, 0)
 
 
+def test_a_voice_message_left_before_a_drop_is_still_a_recording_after_call_back(
+    line: TestClient, line_runtime: Runtime
+) -> None:
+    call = Call(line)
+    _start(call, PARC)
+    for keys in ("1", "3", "4", "12", "1"):
+        call.press(keys)
+    call.record("RE" + "2" * 32)
+    call.hang_up()
+    back = Call(line)
+    assert "à la question 6" in back.dial().text
+    back.press("3")
+    assert back.press("2").hung_up
+    (contribution,) = _contributions(line_runtime)
+    idea = _answers(line_runtime, contribution.id)["idee"]
+    # Not the recording's name as an idea: an empty answer for a person who listens.
+    assert (idea.value, idea.source, idea.status) == ("", AnswerSource.SPEECH, "review")
+
+
 def test_a_withheld_number_takes_part_but_the_vote_goes_to_review(
     line: TestClient, line_runtime: Runtime
 ) -> None:

