@@ -13,6 +13,7 @@ path (`PORTEVOIX_VOSK_MODEL`), checked before it is loaded.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 from collections.abc import Sequence
@@ -59,6 +60,12 @@ class VoskEngine:
         self._model = vosk.Model(str(check_model(directory)))
         # Only a grammar with a way out ("[unk]") can say "none of these".
         self.grammar_safe = self._model.vosk_model_find_word(UNKNOWN) != -1
+        # Free the model while the library is still loaded: at interpreter teardown
+        # Vosk's own finaliser finds its C bindings gone and prints a traceback.
+        atexit.register(self._release)
+
+    def _release(self) -> None:
+        self._model = None
 
     def transcribe(
         self, pcm: bytes, language: str, allowed: Sequence[str] | None = None
