@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -96,9 +96,9 @@ def open_batch(
     if collected_at is not None and as_utc(collected_at) > utcnow():
         raise BatchRefused("the paper cannot have been collected in the future")
     with transaction(runtime.sessions) as session:
-        batch, created = paper.batch_named(
-            session, _plain(name, 100), created_by, as_utc(collected_at or utcnow())
-        )
+        # Stored in UTC: SQLite keeps no offset.
+        at = as_utc(collected_at or utcnow()).astimezone(UTC)
+        batch, created = paper.batch_named(session, _plain(name, 100), created_by, at)
         if created:
             _journal_batch(session, batch)
         elif collected_at is not None and as_utc(batch.collected_at) != as_utc(collected_at):
@@ -129,9 +129,9 @@ def collection_time(text: str, zone: str) -> datetime:
     except ValueError:
         raise BatchRefused(f"{text!r}: give the collection date as YYYY-MM-DD[THH:MM]") from None
     local = parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(zone))
-    if "T" in text or " " in text or as_utc(local) > utcnow():
-        return as_utc(local)  # a day to come stays in the future, for open_batch to refuse
-    return min(as_utc(local + timedelta(days=1) - timedelta(microseconds=1)), utcnow())
+    if "T" in text or " " in text or local > utcnow():
+        return local.astimezone(UTC)  # a day to come stays in the future, for open_batch
+    return min((local + timedelta(days=1) - timedelta(microseconds=1)).astimezone(UTC), utcnow())
 
 
 def _plain(text: str, length: int) -> str:
