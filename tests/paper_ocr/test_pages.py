@@ -68,6 +68,8 @@ def test_an_agent_gives_when_the_paper_was_collected(
 
     assert future.status_code == 400 and "future" in future.text
     assert on_time.status_code == 303
+    shown = client.get(on_time.headers["location"]).text
+    assert "Papier recueilli le 2027-01-31 18:45 (UTC)" in shown
     with runtime.sessions() as session:
         (batch,) = paper.batches(session)
         (page,) = paper.pages_of(session, batch.id)
