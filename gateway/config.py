@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     ivr_mediator_closes: time = time(17, 0)
     ivr_mediator_days: list[int] = [0, 1, 2, 3, 4]  # Monday is 0.
     ivr_timezone: str = "Europe/Paris"
+    # The time zone of a paper batch's collection time given without one.
+    paper_timezone: str = "Europe/Paris"
     # A call dropped mid-consultation resumes where it stopped when the number calls back
     # within this many hours; after that the answers are forgotten.
     ivr_resume_hours: int = 48

@@ -316,6 +316,15 @@ def attach_evidence(
     session.flush()
 
 
+def keep_evidence(session: Session, refs: list[EvidenceRef], policy: DoorPolicy) -> None:
+    """Put blobs no contribution holds yet under retention, so they are purged in time.
+
+    A channel stores some inputs before knowing whether they make a contribution (a
+    scanned page that is rejected, a duplicate): without a row, retention never would.
+    """
+    contributions.hold_evidence(session, refs, utcnow() + policy.evidence_retention)
+
+
 def _audit(
     session: Session,
     consultation: consultations.Version,

@@ -167,6 +167,12 @@ def link_evidence(
     core_connection(session).execute(_LINK, links)
 
 
+def hold_evidence(session: Session, refs: list[EvidenceRef], retain_until: datetime) -> None:
+    """Give each blob an evidence row kept at least until `retain_until`, linked to nothing."""
+    for ref in refs:
+        _evidence_id(session, ref, retain_until)
+
+
 # Built once: constructing a statement costs more than running it.
 _ANSWERS = insert(Answer)
 _LINK = insert(ContributionEvidence)

@@ -32,6 +32,9 @@ CAPPED = N_(
 )
 CHOOSE_CONSENT = N_("Choose how the person agreed to be helped.")
 NOT_TICKED = N_("The person must tick the box to agree.")
+NO_PAPER = N_(
+    "This consultation does not take paper forms. Help the person answer on the screen instead."
+)
 
 
 class AssistRefused(PortevoixError):
@@ -95,6 +98,7 @@ def open_mandate(
         raise AssistRefused(CHOOSE_CONSENT)
     if consent == Consent.SIGNED and not ticked:
         raise AssistRefused(NOT_TICKED)
+    require_channel(session, code, consent)
     consultation = consultations.find(session, code)
     if row.mediateur_id is None or consultation is None:
         raise PortevoixError("no médiateur signed in, or no such consultation")
@@ -122,6 +126,15 @@ def _check_cap(
     if repository.assisted_count(session, account.id, consultation_id) >= cap:
         _journal(session, "kiosk.assist_refused", kiosk, account, reason="cap", cap=cap)
         raise AssistRefused(CAPPED)
+
+
+def require_channel(session: Session, code: str, consent: str) -> None:
+    """A paper form is keyed in only for a consultation that offers the paper channel."""
+    if consent != Consent.PAPER:
+        return
+    definition = consultations.definition_by_code(session, code)
+    if definition is None or Channel.PAPER not in definition.channels:
+        raise AssistRefused(NO_PAPER)
 
 
 def channel(mandate: KioskMandate | None) -> Channel:

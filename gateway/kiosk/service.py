@@ -240,6 +240,9 @@ def send(
     mandate = assist.mandate_of(session, row)
     if row.mediateur_id is not None and not assist.covers(session, row, code):
         raise Refused(STALE)
+    if mandate is not None:
+        # The consultation may have dropped paper since the form was begun.
+        assist.require_channel(session, code, mandate.consent)
     kiosk = place.kiosk
     helper = assist.before_send(session, kiosk, mandate, assist_cap) if mandate and kiosk else None
     intake = Intake(

@@ -71,11 +71,25 @@ def scan(
         str | None, typer.Option("--batch", help="a batch given again resumes")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per page")] = False,
+    collected_on: Annotated[
+        str | None,
+        typer.Option(
+            "--collected-on",
+            help="when the paper was collected, YYYY-MM-DD[THH:MM] (default: now); "
+            "a date alone is the end of that day",
+        ),
+    ] = None,
 ) -> None:
-    """Store every page of the files as evidence, read each once, record the copies."""
+    """Store every page of the files as evidence, read each once, record the copies.
+
+    Copies count if their paper was collected while the consultation was open, however
+    late they are scanned.
+    """
     name = batch or f"scan-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     with cli_runtime(ctx) as runtime:
-        opened = service.open_batch(runtime, name, "cli")
+        zone = runtime.settings.paper_timezone
+        collected = service.collection_time(collected_on, zone) if collected_on else None
+        opened = service.open_batch(runtime, name, "cli", collected)
         outcomes = _store(runtime, opened, paths)
         _read(runtime, opened.id)
         lines = _page_lines(runtime, outcomes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -13,6 +14,7 @@ from gateway.deps import SessionDep, runtime_of
 from gateway.errors import NotFound
 from gateway.paper_ocr import repository as paper
 from gateway.paper_ocr import service
+from gateway.runtime import Runtime
 from gateway.staff.deps import CSRF_FIELD, CSRF_REFUSED, StaffForm, require_form, require_role
 from gateway.staff.deps import tokens_match as csrf_matches
 from gateway.staff.models import StaffRole, StaffSession
@@ -41,13 +43,17 @@ async def upload(request: Request, session: SessionDep, staff: AgentPage) -> Res
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     name = str(form.get("batch") or "").strip() or f"upload-{staff.account.login}-{staff.id}"
     uploads = [service.Upload(f.filename or "scan", f.file) for f in files]
+    collected = _collected(runtime_of(request), str(form.get("collected_on") or "").strip())
     # The staff check wrote the session's last use: committed first, since storing the
     # pages opens transactions of its own, one per page.
     await run_in_threadpool(session.commit)
     runtime = runtime_of(request)
-    batch, _ = await run_in_threadpool(
-        service.take_uploads, runtime, name, staff.account.login, uploads
-    )
+    try:
+        batch, _ = await run_in_threadpool(
+            service.take_uploads, runtime, name, staff.account.login, uploads, collected
+        )
+    except service.BatchRefused as refused:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(refused)) from None
     return RedirectResponse(f"/staff/paper/batches/{batch.id}", status.HTTP_303_SEE_OTHER)
 
 
@@ -102,6 +108,14 @@ def read_again(request: Request, session: SessionDep, form: AgentForm, page_id: 
         raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
     session.commit()
     return RedirectResponse(f"/staff/paper/pages/{page_id}", status.HTTP_303_SEE_OTHER)
+
+
+def _collected(runtime: Runtime, text: str) -> datetime | None:
+    """The collection time typed in the upload form; None (now) when left empty."""
+    try:
+        return service.collection_time(text, runtime.settings.paper_timezone) if text else None
+    except service.BatchRefused as refused:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(refused)) from None
 
 
 def _page(session: SessionDep, page_id: int) -> Any:

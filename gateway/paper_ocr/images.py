@@ -25,6 +25,11 @@ MAX_PAGES = 5000
 # Scanned PDFs are rendered at this resolution: marks are read at about 150 dpi.
 PDF_DPI = 200
 IMAGE_FORMATS = {"PNG", "JPEG", "TIFF", "MPO"}
+# A page is stored with at most this many pixels, A4 at about 300 dpi: the reader
+# never looks closer (the page at 144 dpi, a QR code at 288 dpi), and a PNG of it,
+# noise and all, stays near 9 MB, under the evidence limit, where a noisy 600 dpi
+# page would not.
+STORE_PIXELS = 9_000_000
 PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1]
 
 
@@ -52,6 +57,16 @@ def pages(path: Path, start: int = 0) -> Iterator[np.ndarray]:
         yield from _pdf_pages(path, start)
     else:
         yield from _image_pages(path, start)
+
+
+def for_storage(gray: np.ndarray) -> np.ndarray:
+    """The page shrunk, by averaging, to at most STORE_PIXELS; as it is if smaller."""
+    height, width = gray.shape[:2]
+    scale = math.sqrt(STORE_PIXELS / (width * height))
+    if scale >= 1:
+        return gray
+    size = (max(1, int(width * scale)), max(1, int(height * scale)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
 
 
 def encode_png(gray: np.ndarray) -> bytes:

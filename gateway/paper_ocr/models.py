@@ -25,6 +25,9 @@ class PaperBatch(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the paper was collected (the ballot box closed, the forms picked up): its
+    # copies are dated by it, so paper scanned after the close still counts.
+    collected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class PaperFile(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -14,10 +15,13 @@ from gateway.store.session import insert_or_ignore, insert_or_lock
 PENDING = "pending"
 
 
-def batch_named(session: Session, name: str, created_by: str) -> PaperBatch:
-    """The batch of that name, created if new (a batch given again resumes)."""
-    insert_or_ignore(session, PaperBatch, name=name, created_by=created_by)
-    return session.scalars(select(PaperBatch).where(PaperBatch.name == name)).one()
+def batch_named(
+    session: Session, name: str, created_by: str, collected_at: datetime
+) -> tuple[PaperBatch, bool]:
+    """The batch of that name, created if new (a batch given again resumes); and if new."""
+    values = {"name": name, "created_by": created_by, "collected_at": collected_at}
+    created = insert_or_ignore(session, PaperBatch, **values) is not None
+    return session.scalars(select(PaperBatch).where(PaperBatch.name == name)).one(), created
 
 
 def batch_by_name(session: Session, name: str) -> PaperBatch | None:

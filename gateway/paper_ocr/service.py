@@ -16,16 +16,18 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytesseract
 from sqlalchemy.orm import Session
 
-from gateway import jobs
+from gateway import audit, jobs
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Kind
-from gateway.contributions.door import attach_evidence, record_intake
+from gateway.contributions.door import attach_evidence, keep_evidence, record_intake
 from gateway.contributions.intake import (
     AnswerIn,
     EvidenceRef,
@@ -83,9 +85,53 @@ def file_sha256(path: Path) -> str:
     return hasher.hexdigest()
 
 
-def open_batch(runtime: Runtime, name: str, created_by: str) -> PaperBatch:
+class BatchRefused(PortevoixError):
+    pass
+
+
+def open_batch(
+    runtime: Runtime, name: str, created_by: str, collected_at: datetime | None = None
+) -> PaperBatch:
+    """The batch of that name, its paper collected at `collected_at` (default: now)."""
+    if collected_at is not None and as_utc(collected_at) > utcnow():
+        raise BatchRefused("the paper cannot have been collected in the future")
     with transaction(runtime.sessions) as session:
-        return paper.batch_named(session, _plain(name, 100), created_by)
+        # Stored in UTC: SQLite keeps no offset.
+        at = as_utc(collected_at or utcnow()).astimezone(UTC)
+        batch, created = paper.batch_named(session, _plain(name, 100), created_by, at)
+        if created:
+            _journal_batch(session, batch)
+        elif collected_at is not None and as_utc(batch.collected_at) != as_utc(collected_at):
+            raise BatchRefused(
+                f"batch {batch.name!r} holds paper collected on {_shown(batch.collected_at)}: "
+                "give that date again, or another batch name"
+            )
+        return batch
+
+
+def _journal_batch(session: Session, batch: PaperBatch) -> None:
+    payload = {"name": batch.name, "collected_at": as_utc(batch.collected_at).isoformat()}
+    audit.append(session, "paper.batch_opened", "paper_batch", batch.id, payload, batch.created_by)
+
+
+def _shown(at: datetime) -> str:
+    return as_utc(at).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def collection_time(text: str, zone: str) -> datetime:
+    """`YYYY-MM-DD[THH:MM]` in `zone`; a date alone is the end of that day, or now if today.
+
+    A date alone never dates paper earlier than it may have been collected: paper
+    collected on the closing day needs its time to be counted.
+    """
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise BatchRefused(f"{text!r}: give the collection date as YYYY-MM-DD[THH:MM]") from None
+    local = parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(zone))
+    if "T" in text or " " in text or local > utcnow():
+        return local.astimezone(UTC)  # a day to come stays in the future, for open_batch
+    return min((local + timedelta(days=1) - timedelta(microseconds=1)).astimezone(UTC), utcnow())
 
 
 def _plain(text: str, length: int) -> str:
@@ -150,8 +196,10 @@ def _count_pages(runtime: Runtime, file_id: int, path: Path) -> None:
 
 
 def _store_page(runtime: Runtime, batch: PaperBatch, file_id: int, index: int, gray: Any) -> None:
-    blob = runtime.evidence.put(images.encode_png(gray), PNG)
+    blob = runtime.evidence.put(images.encode_png(images.for_storage(gray)), PNG)
     with transaction(runtime.sessions) as session:
+        scan = EvidenceRef(blob.sha256, PNG, blob.size, role="scan")
+        keep_evidence(session, [scan], door_policy(runtime))
         page = paper.add_page(
             session,
             batch_id=batch.id,
@@ -252,6 +300,8 @@ def _settle(
     page = paper.lock_pending_page(session, page_id)
     if page is None:
         return  # read meanwhile by another job: the first reading stands
+    # Kept under retention whether or not a contribution ever holds them.
+    keep_evidence(session, list(_images_of(blobs)), door_policy(runtime))
     code = result.code
     page.status, page.reason = result.status, result.reason
     page.read_at = utcnow()
@@ -290,13 +340,13 @@ def _record_copy_if_whole(session: Session, runtime: Runtime, code: codes.PageCo
     if held["contribution_id"] is not None or len(pages) < code.pages:
         return
     batch = paper.batch(session, pages[0].batch_id)
-    intake = _intake(session, runtime, code, pages, batch)
     policy = door_policy(runtime)
     try:
-        result = record_intake(session, intake, policy)
+        result = record_intake(session, _intake(session, runtime, code, pages, batch), policy)
     except (IntakeRejected, IntakeConflict) as refusal:
+        collected = f" (paper collected {_shown(batch.collected_at)})" if batch else ""
         for page in pages:
-            page.status, page.reason = REJECTED, f"not recorded: {refusal}"
+            page.status, page.reason = REJECTED, f"not recorded: {refusal}{collected}"
         return
     # Linked once recorded: the door deletes the blobs of an intake it refuses, and
     # these pages keep theirs whatever happens.
@@ -313,6 +363,11 @@ def _intake(
 ) -> Intake:  # fmt: skip
     definition = consultations.definition_by_code(session, code.consultation)
     assert definition is not None
+    if definition.results.published(utcnow()):
+        # As imports: published results are not changed by what comes in afterwards.
+        raise IntakeRejected(
+            [f"the results of {definition.code} are published: a late copy would change them"]
+        )
     answers = [a for page in pages for a in _answers_in(page)]
     participant = None
     if definition.kind == Kind.VOTE or "ballot_serial" in definition.identity.keys:
@@ -325,7 +380,9 @@ def _intake(
         external_id=f"{code.consultation}-{code.serial}",
         answers=answers,
         participant=participant,
-        received_at=as_utc(batch.created_at) if batch else None,
+        # Dated when collected, not when scanned: the door's open/closed rule then
+        # counts paper that reached the mairie on time however late it is scanned.
+        received_at=as_utc(batch.collected_at) if batch else None,
     )
 
 
@@ -345,7 +402,12 @@ def _answers_in(page: PaperPage) -> Iterator[AnswerIn]:
 
 def _evidence_of(page: PaperPage) -> Iterator[EvidenceRef]:
     yield EvidenceRef(page.image_sha256, PNG, page.image_size, role="scan")
-    for role, (sha256, size) in (page.result or {}).get("images", {}).items():
+    yield from _images_of((page.result or {}).get("images", {}))
+
+
+def _images_of(blobs: dict[str, Any]) -> Iterator[EvidenceRef]:
+    """The overlay and the crops of a page, as evidence."""
+    for role, (sha256, size) in blobs.items():
         if role == "overlay":
             yield EvidenceRef(sha256, PNG, size, role="overlay")
         else:
@@ -385,10 +447,11 @@ class Upload:
 
 
 def take_uploads(
-    runtime: Runtime, batch_name: str, created_by: str, uploads: list[Upload]
-) -> tuple[PaperBatch, list[FileOutcome]]:
+    runtime: Runtime, batch_name: str, created_by: str, uploads: list[Upload],
+    collected_at: datetime | None = None,
+) -> tuple[PaperBatch, list[FileOutcome]]:  # fmt: skip
     """Store uploaded files as a batch: each copied to a file of its own, then taken."""
-    batch = open_batch(runtime, batch_name, created_by)
+    batch = open_batch(runtime, batch_name, created_by, collected_at)
     spool = runtime.settings.data_dir / "spool"
     spool.mkdir(parents=True, exist_ok=True)
     outcomes = []

@@ -11,12 +11,14 @@ from sqlalchemy import func, select
 
 from gateway.app import create_app
 from gateway.channels import build_runtime
+from gateway.consultations import repository as consultations
+from gateway.consultations.schema import Definition
 from gateway.kiosk import service
 from gateway.kiosk.models import KioskMandate, KioskSession
 from gateway.runtime import Runtime
 from gateway.staff import service as staff
 from gateway.staff.models import StaffRole
-from gateway.store.models import AuditEvent, Contribution
+from gateway.store.models import AuditEvent, Channel, Contribution
 from tests.conftest import Clock, make_settings
 from tests.helpers import load_examples
 from tests.kiosk.test_pages import answer, contributions, go, vote
@@ -93,6 +95,45 @@ def test_paper_over_the_counter_is_typed_paper_and_assisted(
         row = session.scalars(select(Contribution)).one()
         assert (row.channel, row.assisted_by) == ("paper", "staff:mina")
         assert {a.source for a in row.answers} == {"typed"}
+
+
+def _drop_paper(runtime: Runtime, code: str) -> None:
+    """Load a new version of the consultation that no longer offers the paper channel."""
+    with runtime.sessions() as session, session.begin():
+        definition = consultations.definition_of(consultations.get(session, code))
+        channels = [c for c in definition.channels if c != Channel.PAPER]
+        changed = definition.model_copy(update={"channels": channels})
+        consultations.save_definition(session, Definition.model_validate(changed.model_dump()))
+
+
+def test_paper_is_keyed_in_only_for_a_consultation_that_takes_paper(
+    client: TestClient, runtime: Runtime, kiosk_id: str
+) -> None:
+    make_mediateur(runtime)
+    _drop_paper(runtime, "BUDGET")
+    pin_in(client, kiosk_id)
+
+    refused = assisted_start(client, kiosk_id, "BUDGET", "paper")
+
+    assert refused.status_code == 400 and "ne prend pas de formulaires papier" in refused.text
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(KioskMandate)) == 0
+
+
+def test_paper_begun_before_the_consultation_dropped_paper_is_not_sent(
+    client: TestClient, runtime: Runtime, kiosk_id: str
+) -> None:
+    make_mediateur(runtime)
+    pin_in(client, kiosk_id)
+    go(client, assisted_start(client, kiosk_id, "BUDGET", "paper"))
+    go(client, answer(client, kiosk_id, "projets", "fontaines"))
+    go(client, answer(client, kiosk_id, "tranche-age", "30-59"))
+    _drop_paper(runtime, "BUDGET")
+
+    sent = client.post(f"/kiosk/{kiosk_id}/summary", data={"action": "send"})
+
+    assert "ne prend pas de formulaires papier" in sent.text
+    assert contributions(runtime) == 0
 
 
 @pytest.mark.parametrize(("consent", "agree"), [("", ""), ("signed", ""), ("forged", "yes")])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -12,7 +13,8 @@ from typer.testing import CliRunner
 from gateway.channels import build_runtime
 from gateway.paper_ocr.cli import app
 from gateway.runtime import Runtime
-from tests.paper_ocr.forms import make_layout, make_marks, make_pages, make_png
+from tests.conftest import Clock
+from tests.paper_ocr.forms import key_of, make_layout, make_marks, make_pages, make_pdf, make_png
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -77,3 +79,32 @@ def test_a_blank_test_deck_is_printed_with_its_warning(runtime: Runtime, tmp_pat
     text = document[0].get_textpage().get_text_range()
     document.close()
     assert "EXEMPLAIRE DE TEST" in text and "noircissez toute la case" in text
+
+
+def test_paper_scanned_after_the_close_counts_if_collected_before_it(
+    runtime: Runtime, tmp_path: Path, clock: Clock
+) -> None:
+    layout = make_layout(runtime, "BUDGET")
+    pages = make_pages(make_pdf(layout, key_of(runtime), copies=2), 200)
+    marked = [make_marks(page, 200, layout, {("projets", "bancs"): "cross"}) for page in pages]
+    scans = [make_png(tmp_path, page, f"{i}.png") for i, page in enumerate(marked)]
+    clock.now = datetime(2027, 2, 3, 9, 0, tzinfo=UTC)  # the consultation closed at 20:00 on 31/1
+
+    on_time = _invoke(
+        runtime, "scan", str(scans[0]), "--batch", "urne", "--collected-on", "2027-01-31T19:45",
+        "--json",
+    )  # fmt: skip
+    late = _invoke(
+        runtime, "scan", str(scans[1]), "--batch", "tard", "--collected-on", "2027-01-31T20:15",
+        "--json",
+    )  # fmt: skip
+    future = CliRunner().invoke(
+        app,
+        ["scan", str(scans[1]), "--batch", "demain", "--collected-on", "2027-02-04"],
+        obj=lambda: build_runtime(runtime.settings, dispatch=False),
+    )
+
+    assert json.loads(on_time)["status"] == "read", on_time
+    refused = json.loads(late)
+    assert refused["status"] == "rejected" and "closed" in refused["reason"]
+    assert future.exit_code != 0 and "future" in str(future.exception)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,6 +19,8 @@ from gateway.staff.models import StaffRole
 from tests.conftest import Clock
 from tests.paper_ocr.forms import make_ballot, make_layout, make_png
 from tests.staff.conftest import csrf_token, make_account, sign_in
+
+BANCS = {("projets", "bancs"): "cross"}
 
 
 @pytest.fixture
@@ -33,14 +37,43 @@ def _read_all(runtime: Runtime) -> None:
             run_job(runtime, job_id)
 
 
-def _upload(client: TestClient, files: list[Path], batch: str = "mairie") -> str:
+def _post(
+    client: TestClient, files: list[Path], batch: str = "mairie", collected_on: str = ""
+) -> httpx.Response:
     token = csrf_token(client.get("/staff/paper"))
     sent = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in files]
-    response = client.post(
-        "/staff/paper/upload", data={"csrf_token": token, "batch": batch}, files=sent
-    )
+    form = {"csrf_token": token, "batch": batch, "collected_on": collected_on}
+    return client.post("/staff/paper/upload", data=form, files=sent)
+
+
+def _upload(client: TestClient, files: list[Path], batch: str = "mairie") -> str:
+    response = _post(client, files, batch)
     assert response.status_code == 303, response.text
     return response.headers["location"]
+
+
+def test_an_agent_gives_when_the_paper_was_collected(
+    client: TestClient, runtime: Runtime, tmp_path: Path, clock: Clock
+) -> None:
+    layout = make_layout(runtime, "BUDGET")
+    ballot = make_png(tmp_path, make_ballot(runtime, layout, BANCS), "a.png")
+    clock.now = datetime(2027, 2, 3, 9, 0, tzinfo=UTC)  # after the close, 31/1 at 20:00
+    make_account(runtime, "agnes", StaffRole.AGENT)
+    sign_in(client, "agnes")
+    assert 'name="collected_on"' in client.get("/staff/paper").text
+
+    future = _post(client, [ballot], "demain", "2027-02-04T08:00")
+    on_time = _post(client, [ballot], "urne", "2027-01-31T19:45")
+    _read_all(runtime)
+
+    assert future.status_code == 400 and "future" in future.text
+    assert on_time.status_code == 303
+    shown = client.get(on_time.headers["location"]).text
+    assert "Papier recueilli le 2027-01-31 18:45 (UTC)" in shown
+    with runtime.sessions() as session:
+        (batch,) = paper.batches(session)
+        (page,) = paper.pages_of(session, batch.id)
+        assert (batch.name, page.status, page.contribution_id is not None) == ("urne", "read", True)
 
 
 def test_an_agent_uploads_a_batch_and_sees_each_page(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -12,12 +14,18 @@ from PIL import Image
 from sqlalchemy import select
 
 from gateway.channels import build_runtime
+from gateway.consultations import repository as consultations
+from gateway.consultations.schema import Definition
 from gateway.paper_ocr import codes, deck, marks, service
+from gateway.paper_ocr.layout import Layout
 from gateway.paper_ocr.models import PaperPage
+from gateway.retention import purge_expired_evidence
 from gateway.runtime import Runtime
+from gateway.store.base import as_utc
 from gateway.store.models import (
     Answer,
     AnswerStatus,
+    AuditEvent,
     Contribution,
     ContributionEvidence,
     ContributionStatus,
@@ -349,17 +357,157 @@ def test_a_crashed_batch_resumes_without_reading_a_page_twice(
     assert len(reads) == 3
 
 
-def test_a_scan_after_the_close_is_taken_in_when_scanned(
+CLOSES_AT = datetime(2027, 1, 31, 19, 0, tzinfo=UTC)
+
+
+def _scan_collected(
+    runtime: Runtime, path: Path, collected_at: datetime | None
+) -> list[dict[str, Any]]:
+    service.open_batch(runtime, "urne", "test", collected_at)
+    return scan(runtime, [path], batch="urne")
+
+
+def test_paper_collected_before_the_close_counts_however_late_it_is_scanned(
+    runtime: Runtime, tmp_path: Path, clock: Clock
+) -> None:
+    path = make_png(tmp_path, make_ballot(runtime, make_layout(runtime, "BUDGET"), BANCS), "p.png")
+    collected = CLOSES_AT - timedelta(minutes=5)  # the ballot box closed with the vote
+    clock.now = CLOSES_AT + timedelta(days=3)  # scanned on the Monday after
+
+    (line,) = _scan_collected(runtime, path, collected)
+
+    assert line["status"] == "read", line["reason"]
+    (counted,) = _contributions(runtime)
+    assert as_utc(counted.submitted_at) == collected
+    assert _answers(runtime, counted.id)["projets"].value == ["bancs"]
+
+
+def test_paper_collected_after_the_close_is_refused_saying_when(
+    runtime: Runtime, tmp_path: Path, clock: Clock
+) -> None:
+    path = make_png(tmp_path, make_ballot(runtime, make_layout(runtime, "BUDGET"), BANCS), "p.png")
+    clock.now = CLOSES_AT + timedelta(days=3)
+
+    (line,) = _scan_collected(runtime, path, CLOSES_AT + timedelta(hours=1))
+
+    assert line["status"] == "rejected"
+    assert "closed" in line["reason"] and "collected 2027-01-31 20:00 UTC" in line["reason"]
+    assert _contributions(runtime) == []
+
+
+def test_a_collection_date_to_come_is_refused(runtime: Runtime, clock: Clock) -> None:
+    with pytest.raises(service.BatchRefused, match="future"):
+        service.open_batch(runtime, "demain", "test", clock.now + timedelta(hours=1))
+    with pytest.raises(service.BatchRefused, match="future"):
+        service.open_batch(runtime, "demain", "test", service.collection_time("2026-12-02", "UTC"))
+
+
+def test_a_batch_keeps_its_collection_date_and_journals_it(runtime: Runtime, clock: Clock) -> None:
+    collected = clock.now - timedelta(days=1)
+    opened = service.open_batch(runtime, "urne", "agnes", collected)
+
+    assert service.open_batch(runtime, "urne", "agnes").id == opened.id  # resumed as it was
+    with pytest.raises(service.BatchRefused, match="collected on 2026-11-30 12:00 UTC"):
+        service.open_batch(runtime, "urne", "agnes", clock.now)
+    with runtime.sessions() as session:
+        (event,) = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "paper.batch_opened")
+        )
+        assert event.payload["collected_at"] == collected.isoformat()
+        assert event.actor == "agnes"
+
+
+def test_a_date_alone_is_the_end_of_that_day_or_now(clock: Clock) -> None:
+    assert service.collection_time("2026-11-20", "Europe/Paris") == datetime(
+        2026, 11, 20, 22, 59, 59, 999999, tzinfo=UTC
+    )
+    assert service.collection_time("2026-12-01", "Europe/Paris") == clock.now
+    assert service.collection_time("2026-11-20T18:30", "Europe/Paris") == datetime(
+        2026, 11, 20, 17, 30, tzinfo=UTC
+    )
+    with pytest.raises(service.BatchRefused, match="YYYY-MM-DD"):
+        service.collection_time("20/11/2026", "Europe/Paris")
+
+
+def test_late_paper_is_refused_once_the_results_are_published(
+    runtime: Runtime, tmp_path: Path, clock: Clock
+) -> None:
+    make_layout(runtime, "BUDGET")
+    # Published on a set date from the start: the printed forms are of this version.
+    layout = _publish(runtime, "BUDGET", CLOSES_AT + timedelta(days=1))
+    path = make_png(tmp_path, make_ballot(runtime, layout, BANCS), "p.png")
+    clock.now = CLOSES_AT + timedelta(days=3)
+
+    (line,) = _scan_collected(runtime, path, CLOSES_AT - timedelta(hours=1))
+
+    assert line["status"] == "rejected" and "published" in line["reason"]
+    assert _contributions(runtime) == []
+
+
+def _publish(runtime: Runtime, code: str, at: datetime) -> Layout:
+    """A new version of the consultation whose results are published at `at`; its layout."""
+    with runtime.sessions() as session, session.begin():
+        definition = consultations.definition_of(consultations.get(session, code))
+        results = definition.results.model_copy(update={"published_at": at})
+        changed = definition.model_copy(update={"results": results})
+        consultations.save_definition(session, Definition.model_validate(changed.model_dump()))
+        saved = consultations.get(session, code)
+        return service.layout_of(saved.definition_hash, consultations.definition_of(saved))
+
+
+def test_every_page_image_is_purged_when_its_retention_ends(
     runtime: Runtime, tmp_path: Path, clock: Clock
 ) -> None:
     layout = make_layout(runtime, "BUDGET")
     page = make_ballot(runtime, layout, BANCS)
-    path = make_png(tmp_path, page, "p.png")
-    clock.advance(days=365)
+    hidden = page.copy()
+    hidden[-400:, :400] = 255  # a marker missing: review, never linked to a contribution
+    forged = make_pages(make_pdf(layout, codes.mac_key(b"another gateway's secret")), DPI)[0]
+    lines = scan(runtime, [make_png(tmp_path, p, f"{i}.png") for i, p in enumerate(
+        [page, deck.rotate(page, 1.0), hidden, forged]
+    )])  # fmt: skip
+    assert [line["status"] for line in lines] == ["read", "duplicate", "review", "rejected"]
+    counted = [(c.id, c.status, c.receipt_code) for c in _contributions(runtime)]
+    answers = _answers(runtime, counted[0][0])
+    loose = _loose_images(runtime)
+    assert len(loose) >= 3 and all(runtime.evidence.path(sha).exists() for sha in loose)
+
+    clock.advance(days=runtime.settings.evidence_retention_days + 1)
+    purge_expired_evidence(runtime)
+
+    assert not any(runtime.evidence.path(sha).exists() for sha in loose)
+    assert [(c.id, c.status, c.receipt_code) for c in _contributions(runtime)] == counted
+    assert {q: a.value for q, a in _answers(runtime, counted[0][0]).items()} == {
+        q: a.value for q, a in answers.items()
+    }
+
+
+def _loose_images(runtime: Runtime) -> set[str]:
+    """The scans and overlays of the pages that no contribution holds."""
+    with runtime.sessions() as session:
+        pages = session.scalars(select(PaperPage).where(PaperPage.contribution_id.is_(None)))
+        return {sha for p in pages for sha in (p.image_sha256, p.overlay_sha256) if sha}
+
+
+def test_a_noisy_600_dpi_page_is_stored_under_the_evidence_limit_and_read(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    layout = make_layout(runtime, "BUDGET")
+    page = make_ballot(runtime, layout, BANCS, dpi=600)
+    rng = np.random.default_rng(5)
+    page = cv2.subtract(cv2.add(page, rng.integers(0, 64, page.shape, dtype=np.uint8)),
+                        rng.integers(0, 64, page.shape, dtype=np.uint8))  # fmt: skip
+    path = tmp_path / "p.tif"
+    Image.fromarray(page).save(path, compression="tiff_lzw")
 
     (line,) = scan(runtime, [path])
 
-    assert line["status"] == "rejected" and "closed" in line["reason"]
+    assert line["status"] == "read", line["reason"]
+    assert line["answers"]["projets"]["value"] == ["bancs"]
+    with runtime.sessions() as session:
+        stored = session.scalars(select(PaperPage)).one()
+        assert stored.image_size <= runtime.settings.evidence_max_bytes
+        assert runtime.evidence.path(stored.image_sha256).stat().st_size == stored.image_size
 
 
 def test_a_page_read_again_after_a_threshold_change_is_decided_anew(
