@@ -1,0 +1,195 @@
+"""Mediation pages: the review queue, one item with its evidence, decisions, evidence files."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from gateway.consultations import repository as consultations
+from gateway.contributions.decisions import DecisionRefused
+from gateway.deps import SessionDep, runtime_of
+from gateway.errors import NotFound
+from gateway.staff.deps import StaffForm, require_form, require_role
+from gateway.staff.models import StaffRole, StaffSession
+from gateway.store.base import utcnow
+from gateway.store.models import ContributionEvidence, Evidence
+from gateway.web.pages import PAGE_HEADERS, render
+from mediation import queue, review
+from mediation.queue import Filters, Item
+
+router = APIRouter(prefix="/mediation", tags=["mediation"])
+READERS = (StaffRole.AGENT, StaffRole.MEDIATEUR, StaffRole.OBSERVER)
+DECIDERS = (StaffRole.AGENT, StaffRole.MEDIATEUR)
+ReadPage = Annotated[StaffSession, Depends(require_role(*READERS))]
+DecisionForm = Annotated[StaffForm, Depends(require_form(*DECIDERS))]
+# Transcripts and SMS conversations are small; shown in the page rather than linked.
+TEXT_TYPES = ("json", "text/")
+IMAGE_HEADERS = {**PAGE_HEADERS, "Content-Disposition": "inline"}
+
+
+def _filters(consultation: str = "", channel: str = "", reason: str = "") -> Filters:
+    return Filters(consultation=consultation, channel=channel, reason=reason)
+
+
+FiltersDep = Annotated[Filters, Depends(_filters)]
+
+
+@router.get("/review", include_in_schema=False)
+def review_list(
+    request: Request, session: SessionDep, staff: ReadPage, filters: FiltersDep
+) -> HTMLResponse:
+    now = utcnow()
+    items = queue.queue(session, filters, now)
+    held = queue.claimed_by_others(session, staff.account.id, now)
+    session.commit()
+    context = {"items": items, "held": held, "filters": filters, "reasons": queue.REASONS,
+               "query": _query(filters), "can_decide": _can_decide(staff)}  # fmt: skip
+    return _page(request, staff, "mediation:review_list.html", context)
+
+
+@router.get("/review/next", include_in_schema=False)
+def review_next(session: SessionDep, staff: ReadPage, filters: FiltersDep) -> Response:
+    """Open the first item no one else holds, lowest confidence first."""
+    now = utcnow()
+    held = queue.claimed_by_others(session, staff.account.id, now)
+    free = [item for item in queue.queue(session, filters, now) if item.key not in held]
+    session.commit()
+    target = f"/mediation/review/{free[0].key}" if free else "/mediation/review"
+    return RedirectResponse(f"{target}?{_query(filters)}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/review/{key}", include_in_schema=False)
+def review_item(
+    request: Request, key: str, session: SessionDep, staff: ReadPage, filters: FiltersDep
+) -> HTMLResponse:
+    found = _item(session, key)
+    now = utcnow()
+    mine = _can_decide(staff) and queue.claim(session, key, staff.account.id, now)
+    holder = None if mine else queue.holder(session, key, now)
+    context = _item_context(request, session, found, filters) | {"mine": mine, "holder": holder}
+    session.commit()
+    return _page(request, staff, "mediation:review_item.html", context)
+
+
+@router.post("/review/{key}", include_in_schema=False)
+def decide(
+    request: Request, key: str, session: SessionDep, form: DecisionForm, filters: FiltersDep
+) -> Response:
+    found = _item(session, key)
+    staff = form.staff
+    if not queue.claim(session, key, staff.account.id, utcnow()):
+        raise HTTPException(status.HTTP_409_CONFLICT, "another reviewer holds this item")
+    try:
+        action = review.Action(form.text("action"))
+        review.decide(session, found, action, _value(form), f"staff:{staff.account.login}")
+    except (ValueError, DecisionRefused) as refused:
+        session.rollback()
+        context = _item_context(request, session, found, filters)
+        context |= {"mine": True, "holder": None, "error": str(refused)}
+        return _page(request, staff, "mediation:review_item.html", context, 409)
+    queue.release(session, key)
+    session.commit()
+    return RedirectResponse(f"/mediation/review/next?{_query(filters)}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/evidence/{contribution_id}/{link_id}", include_in_schema=False)
+def evidence_file(
+    request: Request, contribution_id: int, link_id: int, session: SessionDep, staff: ReadPage
+) -> Response:
+    """A scan, crop, overlay or recording, to signed-in staff only, never cached."""
+    found = session.get(ContributionEvidence, link_id)
+    if found is None or found.contribution_id != contribution_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such evidence")
+    blob = session.get_one(Evidence, found.evidence_id)
+    session.commit()
+    try:
+        path = runtime_of(request).evidence.path(blob.sha256)
+    except NotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such evidence") from None
+    if blob.purged_at is not None or not path.exists():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this evidence was purged")
+    return FileResponse(path, media_type=blob.media_type, headers=IMAGE_HEADERS)
+
+
+def _item(session: Session, key: str) -> Item:
+    found = queue.item(session, key)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such item in review")
+    return found
+
+
+def _item_context(
+    request: Request, session: Session, item: Item, filters: Filters
+) -> dict[str, Any]:
+    return {
+        "item": item,
+        "evidence": _evidence(request, session, item),
+        "choices": _choices(session, item),
+        "query": _query(filters),
+        "error": None,
+        "shown_value": json.dumps(item.value, ensure_ascii=False),
+    }
+
+
+def _evidence(request: Request, session: Session, item: Item) -> list[dict[str, Any]]:
+    shown = []
+    for link, blob in queue.evidence(session, item.contribution_id):
+        if link.question_id not in (None, item.question_id):
+            continue
+        url = f"/mediation/evidence/{item.contribution_id}/{link.id}"
+        entry = {"role": link.role, "media_type": blob.media_type, "url": url, "text": None}
+        if any(kind in blob.media_type for kind in TEXT_TYPES):
+            entry |= _text_evidence(request, blob)
+        shown.append(entry)
+    return shown
+
+
+def _text_evidence(request: Request, blob: Evidence) -> dict[str, Any]:
+    try:
+        raw = runtime_of(request).evidence.read(blob.sha256).decode("utf-8", "replace")
+    except NotFound:
+        return {"text": ""}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return {"text": raw}
+    words = parsed.get("words") if isinstance(parsed, dict) else None
+    if isinstance(words, list):
+        return {"text": parsed.get("text", ""), "words": words}
+    return {"text": json.dumps(parsed, ensure_ascii=False, indent=2)}
+
+
+def _choices(session: Session, item: Item) -> dict[str, Any]:
+    """The question's options, so a correction is picked rather than typed."""
+    if item.question_id is None:
+        return {"options": [], "multiple": False}
+    definition = consultations.definition_of(consultations.get(session, item.consultation))
+    question = definition.question(item.question_id)
+    options = [option.key for option in question.options] if question else []
+    multiple = question is not None and question.type == "multiple_choice"
+    return {"options": options, "multiple": multiple}
+
+
+def _value(form: StaffForm) -> Any:
+    values = [v for v in form.fields.getlist("value") if isinstance(v, str) and v.strip()]
+    return values if len(values) > 1 else (values[0] if values else "")
+
+
+def _can_decide(staff: StaffSession) -> bool:
+    return staff.account.role in {*DECIDERS, StaffRole.ADMIN}
+
+
+def _query(filters: Filters) -> str:
+    return urlencode({k: v for k, v in vars(filters).items() if v})
+
+
+def _page(
+    request: Request, staff: StaffSession, template: str, context: dict[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    return render(request, template, {"staff": staff, **context}, status_code)

@@ -1,0 +1,65 @@
+"""Decisions on review items, taken through the contributions core and journaled by it.
+
+Mediation never writes a contribution or an answer: accepting, correcting or
+rejecting an item calls `gateway.contributions.decisions`, which locks, checks,
+changes and journals. Here is only which decision an action on an item means.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway.contributions import decisions
+from gateway.contributions.decisions import DecisionRefused
+from gateway.store.models import ContributionStatus
+from mediation import queue
+from mediation.queue import Item
+
+ACCEPTED = "accepted in review"
+CORRECTED = "corrected in review"
+REJECTED = "rejected in review"
+NOT_A_DUPLICATE = "not a duplicate, checked in review"
+A_DUPLICATE = "a duplicate, checked in review"
+
+
+class Action(StrEnum):
+    ACCEPT = "accept"
+    CORRECT = "correct"
+    REJECT = "reject"
+
+
+def decide(session: Session, item: Item, action: Action, value: Any, actor: str) -> None:
+    """Take `action` on `item` through the core; `DecisionRefused` when it does not apply."""
+    if item.answer_id is not None:
+        _decide_answer(session, item.answer_id, action, value, actor)
+    else:
+        _decide_contribution(session, item, action, actor)
+
+
+def _decide_answer(
+    session: Session, answer_id: int, action: Action, value: Any, actor: str
+) -> None:
+    if action == Action.ACCEPT:
+        decisions.accept_answer(session, answer_id, actor=actor, reason=ACCEPTED)
+    elif action == Action.CORRECT:
+        decisions.correct_answer(session, answer_id, value, actor=actor, reason=CORRECTED)
+    else:
+        decisions.reject_answer(session, answer_id, actor=actor, reason=REJECTED)
+
+
+def _decide_contribution(session: Session, item: Item, action: Action, actor: str) -> None:
+    if action == Action.CORRECT:
+        raise DecisionRefused("a contribution held as a whole is counted or set aside")
+    earlier = queue.duplicate_of(item)
+    if earlier is not None and action == Action.REJECT:
+        decisions.resolve_duplicate(
+            session, earlier, item.contribution_id, actor=actor, reason=A_DUPLICATE
+        )
+        return
+    counted = action == Action.ACCEPT
+    status = ContributionStatus.COUNTED if counted else ContributionStatus.REJECTED
+    reason = (NOT_A_DUPLICATE if earlier is not None else ACCEPTED) if counted else REJECTED
+    decisions.decide_status(session, item.contribution_id, status, actor=actor, reason=reason)

@@ -1,0 +1,246 @@
+"""The review queue through the real app: each kind of evidence, each role, claims, filters."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from gateway.app import create_app
+from gateway.consultations import repository as consultations
+from gateway.consultations.loader import parse_definition
+from gateway.contributions.intake import EvidenceRef, IntakeResult
+from gateway.runtime import Runtime
+from gateway.staff.models import StaffRole
+from gateway.store.models import (
+    Answer,
+    AnswerSource,
+    AuditEvent,
+    Channel,
+    Contribution,
+    ContributionStatus,
+)
+from tests.conftest import Clock
+from tests.helpers import BUDGET, make_intake, make_participant, record
+from tests.staff.conftest import csrf_token, make_account, sign_in
+
+PARC_ANSWERS = {"priorite": "jeux", "frequentation": "yes", "satisfaction": 4}
+PNG = b"\x89PNG\r\n\x1a\n" + b"crop" * 8
+
+
+def make_unsure(
+    runtime: Runtime,
+    answers: dict[str, Any] | None = None,
+    *,
+    code: str = "BUDGET",
+    channel: Channel = Channel.PAPER,
+    source: AnswerSource = AnswerSource.OMR,
+    confidence: float = 0.5,
+    evidence: list[tuple[bytes, str, str]] = (),  # type: ignore[assignment]
+    **extra: Any,
+) -> IntakeResult:
+    """A contribution a machine was unsure of, with evidence as (bytes, media type, role)."""
+    refs = []
+    for data, media_type, role in evidence:
+        blob = runtime.evidence.put(data, media_type)
+        question = None if role == "sms_transcript" else next(iter(answers or {"projets": 0}))
+        refs.append(EvidenceRef(blob.sha256, media_type, blob.size, role, question))
+    intake = make_intake(code, answers, channel=channel, source=source, confidence=confidence,
+                         evidence=refs, **extra)  # fmt: skip
+    result = record(runtime, intake)
+    assert result.status == ContributionStatus.REVIEW
+    return result
+
+
+def make_reviewed_budget(runtime: Runtime) -> str:
+    """The budget vote, with a person deciding possible duplicates."""
+    data = yaml.safe_load(BUDGET.read_text(encoding="utf-8"))
+    data["code"], data["identity"]["on_duplicate"] = "BUDGETREV", "review"
+    with runtime.sessions() as session, session.begin():
+        consultations.save_definition(session, parse_definition(data, folder=BUDGET.parent))
+    return "BUDGETREV"
+
+
+def make_reviewer(runtime: Runtime, client: TestClient, login: str, role: StaffRole) -> None:
+    make_account(runtime, login, role)
+    assert sign_in(client, login).status_code == 303
+
+
+def answer_key(runtime: Runtime, contribution_id: int) -> str:
+    with runtime.sessions() as session:
+        return f"a{session.scalars(select(Answer.id).where(Answer.contribution_id == contribution_id)).first()}"
+
+
+def decide(client: TestClient, key: str, action: str, **fields: Any) -> httpx.Response:
+    token = csrf_token(client.get(f"/mediation/review/{key}"))
+    return client.post(f"/mediation/review/{key}", data={"csrf_token": token, "action": action, **fields})
+
+
+def contribution(runtime: Runtime, contribution_id: int) -> Contribution:
+    with runtime.sessions() as session:
+        found = session.get_one(Contribution, contribution_id)
+        found.answers  # noqa: B018  (loaded before the session closes)
+        return found
+
+
+def journal(runtime: Runtime, contribution_id: int) -> list[tuple[str, str]]:
+    with runtime.sessions() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.subject_id == str(contribution_id)).order_by(AuditEvent.id)
+        )
+        return [(event.action, event.actor) for event in events]
+
+
+def test_paper_crop_is_shown_and_accepting_counts_the_answer(store: Runtime, client: TestClient) -> None:
+    unsure = make_unsure(store, {"projets": ["bancs"]}, evidence=[(PNG, "image/png", "crop")])
+    make_reviewer(store, client, "alice", StaffRole.MEDIATEUR)
+    key = answer_key(store, unsure.contribution_id)
+    page = client.get(f"/mediation/review/{key}")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    image = page.text.split('<img src="')[1].split('"')[0]
+    served = client.get(image)
+    assert served.content == PNG and served.headers["cache-control"] == "no-store"
+    assert served.headers["content-type"] == "image/png"
+    assert decide(client, key, "accept").status_code == 303
+    counted = contribution(store, unsure.contribution_id)
+    assert counted.status == ContributionStatus.COUNTED
+    assert counted.answers[0].value == ["bancs"] and counted.answers[0].status == "valid"
+    assert ("answer.accepted", "staff:alice") in journal(store, unsure.contribution_id)
+
+
+def test_evidence_is_for_signed_in_staff_only(store: Runtime, client: TestClient) -> None:
+    unsure = make_unsure(store, evidence=[(PNG, "image/png", "crop")])
+    make_reviewer(store, client, "alice", StaffRole.OBSERVER)
+    image = client.get(f"/mediation/review/{answer_key(store, unsure.contribution_id)}").text
+    url = image.split('<img src="')[1].split('"')[0]
+    client.cookies.clear()
+    assert client.get(url).status_code == 303
+    other = make_unsure(store, evidence=[(PNG + b"x", "image/png", "crop")])
+    assert client.get(url.replace(f"/{unsure.contribution_id}/", f"/{other.contribution_id}/")).status_code == 303
+
+
+def test_a_correction_replaces_the_reading_and_is_journaled(store: Runtime, client: TestClient) -> None:
+    unsure = make_unsure(store, {"projets": ["bancs", "toilettes"]})
+    make_reviewer(store, client, "alice", StaffRole.AGENT)
+    key = answer_key(store, unsure.contribution_id)
+    assert "checkbox" in client.get(f"/mediation/review/{key}").text
+    response = decide(client, key, "correct", value=["jardin-partage", "bancs"])
+    assert response.status_code == 303
+    answer = contribution(store, unsure.contribution_id).answers[0]
+    assert answer.value == ["jardin-partage", "bancs"] and answer.status == "valid"
+    assert ("answer.corrected", "staff:alice") in journal(store, unsure.contribution_id)
+
+
+def test_an_invalid_correction_is_refused_and_changes_nothing(store: Runtime, client: TestClient) -> None:
+    unsure = make_unsure(store)
+    make_reviewer(store, client, "alice", StaffRole.AGENT)
+    key = answer_key(store, unsure.contribution_id)
+    refused = decide(client, key, "correct", value="no-such-project")
+    assert refused.status_code == 409 and "refused" in refused.text.lower() or "refus" in refused.text
+    assert contribution(store, unsure.contribution_id).answers[0].status == "review"
+
+
+def test_sms_text_is_shown_raw_and_a_rejection_sets_the_answer_aside(store: Runtime, client: TestClient) -> None:
+    transcript = json.dumps([{"in": "BUDGET"}, {"in": "les bancs je crois"}]).encode()
+    unsure = make_unsure(store, channel=Channel.SMS, source=AnswerSource.SMS, confidence=0.3,
+                         evidence=[(transcript, "application/vnd.portevoix.sms-transcript+json", "sms_transcript")])  # fmt: skip
+    make_reviewer(store, client, "alice", StaffRole.MEDIATEUR)
+    key = answer_key(store, unsure.contribution_id)
+    assert "les bancs je crois" in client.get(f"/mediation/review/{key}").text
+    assert decide(client, key, "reject").status_code == 303
+    rejected = contribution(store, unsure.contribution_id)
+    assert rejected.answers[0].status == "rejected" and rejected.status == ContributionStatus.REJECTED
+    assert ("answer.rejected", "staff:alice") in journal(store, unsure.contribution_id)
+
+
+def test_speech_shows_audio_and_word_confidences(store: Runtime, client: TestClient) -> None:
+    heard = {"text": "les jeux", "confidence": 0.41, "engine": "test",
+             "words": [{"text": "les", "start": 0, "end": 0.2, "confidence": 0.93},
+                       {"text": "jeux", "start": 0.2, "end": 0.6, "confidence": 0.37}]}  # fmt: skip
+    unsure = make_unsure(store, PARC_ANSWERS, code="PARC", channel=Channel.IVR,
+                         source=AnswerSource.SPEECH, confidence=0.41,
+                         evidence=[(b"RIFF....WAVE", "audio/wav", "recording"),
+                                   (json.dumps(heard).encode(), "application/json", "transcript")])  # fmt: skip
+    make_reviewer(store, client, "alice", StaffRole.MEDIATEUR)
+    page = client.get(f"/mediation/review/{answer_key(store, unsure.contribution_id)}").text
+    assert "<audio controls" in page and "<td>jeux</td><td>0.37</td>" in page
+    assert 'type="radio" name="value" value="jeux"' in page
+
+
+def test_observer_reads_but_never_decides(store: Runtime, client: TestClient) -> None:
+    unsure = make_unsure(store)
+    make_reviewer(store, client, "olga", StaffRole.OBSERVER)
+    key = answer_key(store, unsure.contribution_id)
+    assert client.get("/mediation/review").status_code == 200
+    page = client.get(f"/mediation/review/{key}")
+    assert page.status_code == 200 and 'value="accept"' not in page.text
+    token = csrf_token(client.get("/staff/"))
+    forbidden = client.post(f"/mediation/review/{key}", data={"csrf_token": token, "action": "accept"})
+    assert forbidden.status_code == 403
+    assert contribution(store, unsure.contribution_id).answers[0].status == "review"
+
+
+def test_signed_out_is_sent_to_sign_in(store: Runtime, client: TestClient) -> None:
+    response = client.get("/mediation/review")
+    assert response.status_code == 303 and response.headers["location"].startswith("/staff/sign-in")
+
+
+def test_two_reviewers_never_decide_the_same_item(store: Runtime, client: TestClient, clock: Clock) -> None:
+    unsure = make_unsure(store)
+    key = answer_key(store, unsure.contribution_id)
+    make_reviewer(store, client, "alice", StaffRole.MEDIATEUR)
+    alice_page = client.get(f"/mediation/review/{key}")
+    with TestClient(create_app(runtime=store), follow_redirects=False) as bob:
+        make_reviewer(store, bob, "bob", StaffRole.MEDIATEUR)
+        bob_page = bob.get(f"/mediation/review/{key}")
+        assert "alice" in bob_page.text and 'value="accept"' not in bob_page.text
+        assert bob.get("/mediation/review/next").headers["location"].startswith("/mediation/review?")
+        token = csrf_token(bob.get("/staff/"))
+        taken = bob.post(f"/mediation/review/{key}", data={"csrf_token": token, "action": "reject"})
+        assert taken.status_code == 409
+        clock.advance(minutes=6)  # alice left: her claim lapsed
+        assert decide(bob, key, "reject").status_code == 303
+    late = client.post(f"/mediation/review/{key}",
+                       data={"csrf_token": csrf_token(alice_page), "action": "accept"})  # fmt: skip
+    assert late.status_code == 404
+    assert contribution(store, unsure.contribution_id).answers[0].status == "rejected"
+
+
+def test_queue_puts_lowest_confidence_first_and_filters(store: Runtime, client: TestClient) -> None:
+    fair = make_unsure(store, confidence=0.6)
+    faint = make_unsure(store, confidence=0.2)
+    spoken = make_unsure(store, PARC_ANSWERS, code="PARC", channel=Channel.IVR,
+                         source=AnswerSource.SPEECH, confidence=0.4)  # fmt: skip
+    make_reviewer(store, client, "alice", StaffRole.AGENT)
+    keys = [answer_key(store, r.contribution_id) for r in (faint, spoken, fair)]
+    page = client.get("/mediation/review").text
+    assert [page.index(f">{key}<") for key in keys] == sorted(page.index(f">{key}<") for key in keys)
+    assert f">{keys[1]}<" not in client.get("/mediation/review?channel=paper").text
+    assert f">{keys[0]}<" not in client.get("/mediation/review?reason=speech").text
+    assert f">{keys[1]}<" in client.get("/mediation/review?consultation=PARC").text
+    first = client.get("/mediation/review/next")
+    assert first.headers["location"].startswith(f"/mediation/review/{keys[0]}")
+
+
+def test_a_possible_duplicate_is_resolved_in_review(store: Runtime, client: TestClient) -> None:
+    code, marie = make_reviewed_budget(store), make_participant("+33600000001")
+    first = record(store, make_intake(code, participant=marie, channel=Channel.SMS))
+    held = record(store, make_intake(code, participant=marie, channel=Channel.KIOSK))
+    assert held.status == ContributionStatus.REVIEW
+    make_reviewer(store, client, "alice", StaffRole.AGENT)
+    key = f"c{held.contribution_id}"
+    assert "duplicate" in client.get(f"/mediation/review?reason=duplicate").text
+    assert decide(client, key, "reject").status_code == 303
+    assert contribution(store, held.contribution_id).status == ContributionStatus.DUPLICATE
+    assert contribution(store, first.contribution_id).status == ContributionStatus.COUNTED
+
+
+@pytest.mark.parametrize("key", ["a0", "x1", "a99999", "c1'"])
+def test_unknown_items_are_not_found(store: Runtime, client: TestClient, key: str) -> None:
+    make_reviewer(store, client, "alice", StaffRole.AGENT)
+    assert client.get(f"/mediation/review/{key}").status_code == 404
