@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,7 @@ REASON_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("assisted", ("mandate", "assist")),
     ("personal_data", ("personal data", "insult")),
 )
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 REASONS = ("low_confidence", "speech", "handwriting", "unclear_text", "duplicate",
            "overvote", "ambiguous_mark", "assisted", "personal_data", "other")  # fmt: skip
 
@@ -117,7 +118,7 @@ def _contribution_items(session: Session, filters: Filters, *where: Any) -> list
     return [_contribution_item(c, code) for c, code in session.execute(query)]
 
 
-def _filtered(query: Select[Any], filters: Filters) -> Select[Any]:
+def _filtered(query: _Query, filters: Filters) -> _Query:
     query = query.join(Consultation, Contribution.consultation_id == Consultation.id)
     if filters.consultation:
         query = query.where(Consultation.code == filters.consultation)
