@@ -63,6 +63,20 @@ def review_next(session: SessionDep, staff: ReadPage, filters: FiltersDep) -> Re
     return RedirectResponse(f"{target}?{_query(filters)}", status.HTTP_303_SEE_OTHER)
 
 
+@router.post("/review/undo", include_in_schema=False)
+def undo(request: Request, session: SessionDep, form: DecisionForm) -> Response:
+    """Undo one's own last decision, while its contribution has not been settled."""
+    actor = _actor(form.staff)
+    try:
+        key = review.undo(session, actor)
+    except DecisionRefused as refused:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
+    queue.claim(session, key, form.staff.account.id, utcnow())
+    session.commit()
+    return RedirectResponse(f"/mediation/review/{key}", status.HTTP_303_SEE_OTHER)
+
+
 @router.get("/review/{key}", include_in_schema=False)
 def review_item(
     request: Request, key: str, session: SessionDep, staff: ReadPage, filters: FiltersDep
@@ -86,7 +100,7 @@ def decide(
         raise HTTPException(status.HTTP_409_CONFLICT, "another reviewer holds this item")
     try:
         action = review.Action(form.text("action"))
-        review.decide(session, found, action, _value(form), f"staff:{staff.account.login}")
+        review.decide(session, found, action, _value(form), _actor(staff))
     except (ValueError, DecisionRefused) as refused:
         session.rollback()
         context = _item_context(request, session, found, filters)
@@ -178,6 +192,10 @@ def _choices(session: Session, item: Item) -> dict[str, Any]:
 def _value(form: StaffForm) -> Any:
     values = [v for v in form.fields.getlist("value") if isinstance(v, str) and v.strip()]
     return values if len(values) > 1 else (values[0] if values else "")
+
+
+def _actor(staff: StaffSession) -> str:
+    return f"staff:{staff.account.login}"
 
 
 def _can_decide(staff: StaffSession) -> bool:

@@ -22,6 +22,7 @@ from gateway.staff.models import StaffAccount
 from gateway.store.models import (
     Answer,
     AnswerStatus,
+    AuditEvent,
     Consultation,
     Contribution,
     ContributionEvidence,
@@ -44,6 +45,8 @@ REASON_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("assisted", ("mandate", "assist")),
     ("personal_data", ("personal data", "insult")),
 )
+REOPENED = "answer.reopened"
+ANSWER_DECISIONS = ("answer.accepted", "answer.corrected", "answer.rejected", REOPENED)
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 REASONS = ("low_confidence", "speech", "handwriting", "unclear_text", "duplicate",
            "overvote", "ambiguous_mark", "assisted", "personal_data", "other")  # fmt: skip
@@ -176,6 +179,23 @@ def duplicate_of(item: Item) -> int | None:
     """The earlier contribution a possible duplicate may repeat."""
     found = DUPLICATE_OF.search(item.detail)
     return int(found.group(1)) if found else None
+
+
+def last_decision(session: Session, actor: str) -> AuditEvent | None:
+    """The actor's last decision on an answer, unless it was an undo."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.actor == actor, AuditEvent.action.in_(ANSWER_DECISIONS))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    event = session.scalar(query)
+    return event if event is not None and event.action != REOPENED else None
+
+
+def answer_value(session: Session, answer_id: int) -> Any:
+    answer = session.get(Answer, answer_id)
+    return None if answer is None else answer.value
 
 
 def evidence(session: Session, contribution_id: int) -> list[tuple[ContributionEvidence, Evidence]]:

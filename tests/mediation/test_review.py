@@ -299,3 +299,39 @@ def test_a_possible_duplicate_is_resolved_in_review(store: Runtime, client: Test
 def test_unknown_items_are_not_found(store: Runtime, client: TestClient, key: str) -> None:
     make_reviewer(store, client, "alice", StaffRole.AGENT)
     assert client.get(f"/mediation/review/{key}").status_code == 404
+
+
+def test_undo_puts_ones_last_decision_back_while_not_yet_counted(
+    store: Runtime, client: TestClient
+) -> None:
+    unsure = make_unsure(store, PARC_ANSWERS, code="PARC")
+    make_reviewer(store, client, "alice", StaffRole.MEDIATEUR)
+    key = answer_key(store, unsure.contribution_id)
+    assert decide(client, key, "correct", value="arbres").status_code == 303
+    token = csrf_token(client.get("/mediation/review"))
+    undone = client.post("/mediation/review/undo", data={"csrf_token": token})
+    assert undone.status_code == 303 and undone.headers["location"] == f"/mediation/review/{key}"
+    answer = contribution(store, unsure.contribution_id).answers[0]
+    assert answer.status == "review" and answer.value == "jeux"
+    assert ("answer.reopened", "staff:alice") in journal(store, unsure.contribution_id)
+    again = client.post("/mediation/review/undo", data={"csrf_token": token})
+    assert again.status_code == 409  # an undo is not undone
+
+
+def test_undo_refuses_once_the_contribution_is_counted(store: Runtime, client: TestClient) -> None:
+    unsure = make_unsure(store)
+    make_reviewer(store, client, "alice", StaffRole.AGENT)
+    assert decide(client, answer_key(store, unsure.contribution_id), "accept").status_code == 303
+    token = csrf_token(client.get("/mediation/review"))
+    assert client.post("/mediation/review/undo", data={"csrf_token": token}).status_code == 409
+    assert contribution(store, unsure.contribution_id).status == ContributionStatus.COUNTED
+
+
+def test_undo_is_only_ones_own(store: Runtime, client: TestClient) -> None:
+    unsure = make_unsure(store, PARC_ANSWERS, code="PARC")
+    make_reviewer(store, client, "alice", StaffRole.AGENT)
+    assert decide(client, answer_key(store, unsure.contribution_id), "reject").status_code == 303
+    with TestClient(create_app(runtime=store), follow_redirects=False) as bob:
+        make_reviewer(store, bob, "bob", StaffRole.AGENT)
+        token = csrf_token(bob.get("/mediation/review"))
+        assert bob.post("/mediation/review/undo", data={"csrf_token": token}).status_code == 409
