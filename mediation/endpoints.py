@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from gateway.staff.models import StaffRole, StaffSession
 from gateway.store.base import utcnow
 from gateway.store.models import ContributionEvidence, Evidence
 from gateway.web.pages import PAGE_HEADERS, render
-from mediation import queue, review
+from mediation import double, queue, review
 from mediation.queue import Filters, Item
 
 router = APIRouter(prefix="/mediation", tags=["mediation"])
@@ -56,8 +57,8 @@ def review_list(
 def review_next(session: SessionDep, staff: ReadPage, filters: FiltersDep) -> Response:
     """Open the first item no one else holds, lowest confidence first."""
     now = utcnow()
-    held = queue.claimed_by_others(session, staff.account.id, now)
-    free = [item for item in queue.queue(session, filters, now) if item.key not in held]
+    skipped = _not_mine(session, staff, now)
+    free = [item for item in queue.queue(session, filters, now) if item.key not in skipped]
     session.commit()
     target = f"/mediation/review/{free[0].key}" if free else "/mediation/review"
     return RedirectResponse(f"{target}?{_query(filters)}", status.HTTP_303_SEE_OTHER)
@@ -83,7 +84,8 @@ def review_item(
 ) -> HTMLResponse:
     found = _item(session, key)
     now = utcnow()
-    mine = _can_decide(staff) and queue.claim(session, key, staff.account.id, now)
+    free = _can_decide(staff) and key not in _not_mine(session, staff, now)
+    mine = free and queue.claim(session, key, staff.account.id, now)
     holder = None if mine else queue.holder(session, key, now)
     context = _item_context(request, session, found, filters) | {"mine": mine, "holder": holder}
     session.commit()
@@ -100,7 +102,7 @@ def decide(
         raise HTTPException(status.HTTP_409_CONFLICT, "another reviewer holds this item")
     try:
         action = review.Action(form.text("action"))
-        review.decide(session, found, action, _value(form), _actor(staff))
+        _take(request, session, found, action, _value(form), staff)
     except (ValueError, DecisionRefused) as refused:
         session.rollback()
         context = _item_context(request, session, found, filters)
@@ -128,6 +130,34 @@ def evidence_file(
     if blob.purged_at is not None or not path.exists():
         raise HTTPException(status.HTTP_404_NOT_FOUND, "this evidence was purged")
     return FileResponse(path, media_type=blob.media_type, headers=IMAGE_HEADERS)
+
+
+def _take(
+    request: Request, session: Session, item: Item, action: review.Action, value: Any,
+    staff: StaffSession,
+) -> None:  # fmt: skip
+    """Decide at once, or as one of two reviewers when the vote is double-reviewed."""
+    actor = _actor(staff)
+    if not (item.vote and runtime_of(request).settings.double_review_votes):
+        review.decide(session, item, action, value, actor)
+    elif item.reason == queue.DISAGREEMENT:
+        if staff.account.role not in (StaffRole.AGENT, StaffRole.ADMIN):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, "the reviewers disagree: an agent decides"
+            )
+        review.decide(session, item, action, value, actor)
+        double.settle(session, item.key)
+    else:
+        double.decide(session, item, action, value, staff.account.id, actor)
+
+
+def _not_mine(session: Session, staff: StaffSession, now: datetime) -> set[str]:
+    """Items `next` passes over: held by another, reviewed first by this one, disputed."""
+    skipped = queue.claimed_by_others(session, staff.account.id, now)
+    skipped |= queue.reviewed_by(session, staff.account.id)
+    if staff.account.role not in (StaffRole.AGENT, StaffRole.ADMIN):
+        skipped |= queue.disputed(session)
+    return skipped
 
 
 def _item(session: Session, key: str) -> Item:

@@ -9,11 +9,11 @@ or `c<contribution id>`, which is also what a claim holds.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from gateway.store.models import (
     ContributionStatus,
     Evidence,
 )
-from mediation.models import ReviewClaim
+from mediation.models import ReviewClaim, ReviewVote
 
 # Long enough to look, listen and decide; short enough that a reviewer who left
 # does not hold an item for the afternoon.
@@ -45,11 +45,12 @@ REASON_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("assisted", ("mandate", "assist")),
     ("personal_data", ("personal data", "insult")),
 )
+DISAGREEMENT = "disagreement"
 REOPENED = "answer.reopened"
 ANSWER_DECISIONS = ("answer.accepted", "answer.corrected", "answer.rejected", REOPENED)
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
-REASONS = ("low_confidence", "speech", "handwriting", "unclear_text", "duplicate",
-           "overvote", "ambiguous_mark", "assisted", "personal_data", "other")  # fmt: skip
+REASONS = ("low_confidence", "speech", "handwriting", "unclear_text", "duplicate", "overvote",
+           "ambiguous_mark", "assisted", "personal_data", "disagreement", "other")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Item:
     raw_input: str | None
     source: str | None
     confidence: float
+    vote: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,17 @@ class Filters:
     consultation: str = ""
     channel: str = ""
     reason: str = ""
+
+
+def disputed(session: Session) -> set[str]:
+    """The items two reviewers decided differently, in double review."""
+    query = select(ReviewVote.item).group_by(ReviewVote.item).having(func.count() > 1)
+    return set(session.scalars(query))
+
+
+def reviewed_by(session: Session, staff_id: int) -> set[str]:
+    """The items this reviewer decided first, in double review: for someone else now."""
+    return set(session.scalars(select(ReviewVote.item).where(ReviewVote.staff_id == staff_id)))
 
 
 def parse_key(key: str) -> tuple[str, int] | None:
@@ -83,6 +96,8 @@ def parse_key(key: str) -> tuple[str, int] | None:
 def queue(session: Session, filters: Filters, now: datetime) -> list[Item]:
     """Items to decide, lowest confidence first, filtered as asked."""
     items = [*_answer_items(session, filters), *_contribution_items(session, filters)]
+    split = disputed(session)
+    items = [replace(i, reason=DISAGREEMENT) if i.key in split else i for i in items]
     if filters.reason:
         items = [item for item in items if item.reason == filters.reason]
     items.sort(key=lambda item: (item.confidence, item.contribution_id, item.key))
@@ -99,17 +114,20 @@ def item(session: Session, key: str) -> Item | None:
         found = _answer_items(session, Filters(), Answer.id == ident)
     else:
         found = _contribution_items(session, Filters(), Contribution.id == ident)
-    return found[0] if found else None
+    if not found:
+        return None
+    return replace(found[0], reason=DISAGREEMENT) if key in disputed(session) else found[0]
 
 
 def _answer_items(session: Session, filters: Filters, *where: Any) -> list[Item]:
     query = _filtered(
-        select(Answer, Contribution, Consultation.code)
+        select(Answer, Contribution, Consultation.code, Consultation.kind)
         .join(Contribution, Answer.contribution_id == Contribution.id)
         .where(Answer.status == AnswerStatus.REVIEW, *where),
         filters,
     )
-    return [_answer_item(a, c, code) for a, c, code in session.execute(query)]
+    rows = session.execute(query)
+    return [_answer_item(a, c, code, kind == "vote") for a, c, code, kind in rows]
 
 
 def _contribution_items(session: Session, filters: Filters, *where: Any) -> list[Item]:
@@ -130,7 +148,7 @@ def _filtered(query: _Query, filters: Filters) -> _Query:
     return query
 
 
-def _answer_item(answer: Answer, contribution: Contribution, code: str) -> Item:
+def _answer_item(answer: Answer, contribution: Contribution, code: str, vote: bool) -> Item:
     detail = answer.status_reason or answer.raw_input or ""
     return Item(
         key=f"a{answer.id}",
@@ -145,6 +163,7 @@ def _answer_item(answer: Answer, contribution: Contribution, code: str) -> Item:
         raw_input=answer.raw_input,
         source=answer.source,
         confidence=answer.confidence,
+        vote=vote,
     )
 
 

@@ -335,3 +335,60 @@ def test_undo_is_only_ones_own(store: Runtime, client: TestClient) -> None:
         make_reviewer(store, bob, "bob", StaffRole.AGENT)
         token = csrf_token(bob.get("/mediation/review"))
         assert bob.post("/mediation/review/undo", data={"csrf_token": token}).status_code == 409
+
+
+@pytest.fixture
+def double_review(store: Runtime, monkeypatch: pytest.MonkeyPatch) -> Runtime:
+    monkeypatch.setattr(store.settings, "double_review_votes", True)
+    return store
+
+
+def test_double_review_counts_a_mark_once_two_reviewers_agree(
+    double_review: Runtime, client: TestClient
+) -> None:
+    unsure = make_unsure(double_review)
+    key = answer_key(double_review, unsure.contribution_id)
+    make_reviewer(double_review, client, "alice", StaffRole.MEDIATEUR)
+    assert decide(client, key, "correct", value=["bancs", "toilettes"]).status_code == 303
+    assert contribution(double_review, unsure.contribution_id).status == ContributionStatus.REVIEW
+    assert decide(client, key, "correct", value=["bancs", "toilettes"]).status_code == 409
+    assert (
+        not client.get("/mediation/review/next")
+        .headers["location"]
+        .startswith(f"/mediation/review/{key}")
+    )
+    with TestClient(create_app(runtime=double_review), follow_redirects=False) as bob:
+        make_reviewer(double_review, bob, "bob", StaffRole.MEDIATEUR)
+        assert decide(bob, key, "correct", value=["toilettes", "bancs"]).status_code == 303
+    counted = contribution(double_review, unsure.contribution_id)
+    assert counted.status == ContributionStatus.COUNTED
+    assert sorted(counted.answers[0].value) == ["bancs", "toilettes"]
+    actions = journal(double_review, unsure.contribution_id)
+    assert ("answer.corrected", "staff:bob") in actions
+
+
+def test_double_review_disagreement_goes_to_an_agent(
+    double_review: Runtime, client: TestClient
+) -> None:
+    unsure = make_unsure(double_review)
+    key = answer_key(double_review, unsure.contribution_id)
+    make_reviewer(double_review, client, "alice", StaffRole.MEDIATEUR)
+    assert decide(client, key, "accept").status_code == 303
+    with TestClient(create_app(runtime=double_review), follow_redirects=False) as bob:
+        make_reviewer(double_review, bob, "bob", StaffRole.MEDIATEUR)
+        assert decide(bob, key, "reject").status_code == 303
+        assert f">{key}<" in bob.get("/mediation/review?reason=disagreement").text
+        assert decide(bob, key, "reject").status_code in (403, 409)
+    assert contribution(double_review, unsure.contribution_id).answers[0].status == "review"
+    with TestClient(create_app(runtime=double_review), follow_redirects=False) as agent:
+        make_reviewer(double_review, agent, "carla", StaffRole.AGENT)
+        assert (
+            agent.get("/mediation/review/next")
+            .headers["location"]
+            .startswith(f"/mediation/review/{key}")
+        )
+        assert decide(agent, key, "reject").status_code == 303
+    assert contribution(double_review, unsure.contribution_id).answers[0].status == "rejected"
+    with double_review.sessions() as session:
+        actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"review.first", "review.disputed", "answer.rejected"} <= actions
