@@ -20,7 +20,7 @@ from gateway.staff.models import StaffRole, StaffSession
 from gateway.store.base import utcnow
 from gateway.store.models import ContributionEvidence, Evidence
 from gateway.web.pages import PAGE_HEADERS, render
-from mediation import double, queue, review
+from mediation import double, oversight, queue, review
 from mediation.queue import Filters, Item
 
 router = APIRouter(prefix="/mediation", tags=["mediation"])
@@ -28,6 +28,7 @@ READERS = (StaffRole.AGENT, StaffRole.MEDIATEUR, StaffRole.OBSERVER)
 DECIDERS = (StaffRole.AGENT, StaffRole.MEDIATEUR)
 ReadPage = Annotated[StaffSession, Depends(require_role(*READERS))]
 DecisionForm = Annotated[StaffForm, Depends(require_form(*DECIDERS))]
+AgentForm = Annotated[StaffForm, Depends(require_form(StaffRole.AGENT))]
 # Transcripts and SMS conversations are small; shown in the page rather than linked.
 TEXT_TYPES = ("json", "text/")
 IMAGE_HEADERS = {**PAGE_HEADERS, "Content-Disposition": "inline"}
@@ -111,6 +112,23 @@ def decide(
     queue.release(session, key)
     session.commit()
     return RedirectResponse(f"/mediation/review/next?{_query(filters)}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/activity", include_in_schema=False)
+def activity(request: Request, session: SessionDep, staff: ReadPage) -> HTMLResponse:
+    """Assisted contributions per médiateur, consultation and hour, and bursts."""
+    rows = oversight.assisted(session)
+    session.commit()
+    context = {"hours": sorted(oversight.per_hour(rows).items()), "bursts": oversight.bursts(rows),
+               "can_send": staff.account.role in (StaffRole.AGENT, StaffRole.ADMIN)}  # fmt: skip
+    return _page(request, staff, "mediation:activity.html", context)
+
+
+@router.post("/activity/review", include_in_schema=False)
+def send_bursts(session: SessionDep, form: AgentForm) -> Response:
+    oversight.send_bursts_to_review(session, _actor(form.staff))
+    session.commit()
+    return RedirectResponse("/mediation/review?reason=assisted", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/evidence/{contribution_id}/{link_id}", include_in_schema=False)
