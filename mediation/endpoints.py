@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -26,6 +27,7 @@ from mediation.queue import Filters, Item
 router = APIRouter(prefix="/mediation", tags=["mediation"])
 READERS = (StaffRole.AGENT, StaffRole.MEDIATEUR, StaffRole.OBSERVER)
 DECIDERS = (StaffRole.AGENT, StaffRole.MEDIATEUR)
+AGENTS = (StaffRole.AGENT, StaffRole.ADMIN)
 ReadPage = Annotated[StaffSession, Depends(require_role(*READERS))]
 DecisionForm = Annotated[StaffForm, Depends(require_form(*DECIDERS))]
 AgentForm = Annotated[StaffForm, Depends(require_form(StaffRole.AGENT))]
@@ -59,7 +61,8 @@ def review_next(session: SessionDep, staff: ReadPage, filters: FiltersDep) -> Re
     """Open the first item no one else holds, lowest confidence first."""
     now = utcnow()
     skipped = _not_mine(session, staff, now)
-    free = [item for item in queue.queue(session, filters, now) if item.key not in skipped]
+    items = queue.queue(session, filters, now)
+    free = [item for item in items if item.key not in skipped and _for(staff, item.key)]
     session.commit()
     target = f"/mediation/review/{free[0].key}" if free else "/mediation/review"
     return RedirectResponse(f"{target}?{_query(filters)}", status.HTTP_303_SEE_OTHER)
@@ -85,10 +88,15 @@ def review_item(
 ) -> HTMLResponse:
     found = _item(session, key)
     now = utcnow()
-    free = _can_decide(staff) and key not in _not_mine(session, staff, now)
+    free = _can_decide(staff) and _for(staff, key) and key not in _not_mine(session, staff, now)
     mine = free and queue.claim(session, key, staff.account.id, now)
     holder = None if mine else queue.holder(session, key, now)
-    context = _item_context(request, session, found, filters) | {"mine": mine, "holder": holder}
+    shown = (
+        found
+        if staff.account.role in AGENTS or found.key[0] != "m"
+        else replace(found, raw_input=None)
+    )
+    context = _item_context(request, session, shown, filters) | {"mine": mine, "holder": holder}
     session.commit()
     return _page(request, staff, "mediation:review_item.html", context)
 
@@ -156,6 +164,8 @@ def _take(
 ) -> None:  # fmt: skip
     """Decide at once, or as one of two reviewers when the vote is double-reviewed."""
     actor = _actor(staff)
+    if item.key.startswith("m") and staff.account.role not in AGENTS:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent moderates what is published")
     if not (item.vote and runtime_of(request).settings.double_review_votes):
         review.decide(session, item, action, value, actor)
     elif item.reason == queue.DISAGREEMENT:
@@ -170,12 +180,17 @@ def _take(
 
 
 def _not_mine(session: Session, staff: StaffSession, now: datetime) -> set[str]:
-    """Items `next` passes over: held by another, reviewed first by this one, disputed."""
+    """Items `next` passes over: held by another, reviewed first by this one, or for agents."""
     skipped = queue.claimed_by_others(session, staff.account.id, now)
     skipped |= queue.reviewed_by(session, staff.account.id)
-    if staff.account.role not in (StaffRole.AGENT, StaffRole.ADMIN):
+    if staff.account.role not in AGENTS:
         skipped |= queue.disputed(session)
     return skipped
+
+
+def _for(staff: StaffSession, key: str) -> bool:
+    """Whether this reviewer's role decides such an item: texts to publish are agents'."""
+    return not key.startswith("m") or staff.account.role in AGENTS
 
 
 def _item(session: Session, key: str) -> Item:

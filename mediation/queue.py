@@ -30,12 +30,13 @@ from gateway.store.models import (
     Evidence,
 )
 from mediation.models import ReviewClaim, ReviewVote
+from mediation.moderation import Moderated, moderate
 
 # Long enough to look, listen and decide; short enough that a reviewer who left
 # does not hold an item for the afternoon.
 CLAIM_TIME = timedelta(minutes=5)
 QUEUE_LIMIT = 200
-ITEM_KEY = re.compile(r"^([ac])([1-9][0-9]{0,17})$")
+ITEM_KEY = re.compile(r"^([acm])([1-9][0-9]{0,17})$")
 DUPLICATE_OF = re.compile(r"possible duplicate of contribution (\d+)")
 # Why an item waits, as the filters name it: the first rule that matches wins.
 REASON_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -46,6 +47,7 @@ REASON_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("personal_data", ("personal data", "insult")),
 )
 DISAGREEMENT = "disagreement"
+MODERATED_TEXT = "answer_text"
 REOPENED = "answer.reopened"
 ANSWER_DECISIONS = ("answer.accepted", "answer.corrected", "answer.rejected", REOPENED)
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
@@ -95,7 +97,8 @@ def parse_key(key: str) -> tuple[str, int] | None:
 
 def queue(session: Session, filters: Filters, now: datetime) -> list[Item]:
     """Items to decide, lowest confidence first, filtered as asked."""
-    items = [*_answer_items(session, filters), *_contribution_items(session, filters)]
+    items = [*_answer_items(session, filters), *_contribution_items(session, filters),
+             *_text_items(session, filters)]  # fmt: skip
     split = disputed(session)
     items = [replace(i, reason=DISAGREEMENT) if i.key in split else i for i in items]
     if filters.reason:
@@ -112,6 +115,8 @@ def item(session: Session, key: str) -> Item | None:
     kind, ident = parsed
     if kind == "a":
         found = _answer_items(session, Filters(), Answer.id == ident)
+    elif kind == "m":
+        found = _text_items(session, Filters(), Answer.id == ident)
     else:
         found = _contribution_items(session, Filters(), Contribution.id == ident)
     if not found:
@@ -137,6 +142,51 @@ def _contribution_items(session: Session, filters: Filters, *where: Any) -> list
     )
     query = _filtered(select(Contribution, Consultation.code).where(held, *where), filters)
     return [_contribution_item(c, code) for c, code in session.execute(query)]
+
+
+def _text_items(session: Session, filters: Filters, *where: Any) -> list[Item]:
+    """Counted free text that would publish personal data or an insult, not yet moderated."""
+    query = _filtered(
+        select(Answer, Contribution, Consultation.code)
+        .join(Contribution, Answer.contribution_id == Contribution.id)
+        .where(Answer.status == AnswerStatus.VALID)
+        .where(Contribution.status == ContributionStatus.COUNTED, *where),
+        filters,
+    )
+    done = moderated(session)
+    items = []
+    for answer, contribution, code in session.execute(query):
+        if isinstance(answer.value, str) and answer.id not in done:
+            found = moderate(answer.value)
+            if found.needs_review:
+                items.append(_text_item(answer, contribution, code, found))
+    return items
+
+
+def _text_item(answer: Answer, contribution: Contribution, code: str, found: Moderated) -> Item:
+    return Item(
+        key=f"m{answer.id}",
+        contribution_id=contribution.id,
+        answer_id=answer.id,
+        consultation=code,
+        channel=contribution.channel,
+        reason="personal_data",
+        detail=", ".join((*found.masked, *found.insults)),
+        question_id=answer.question_id,
+        value=found.published,
+        raw_input=answer.value,
+        source=answer.source,
+        # Last in the queue: nothing counts on it, it only waits for publication.
+        confidence=1.0,
+    )
+
+
+def moderated(session: Session) -> set[int]:
+    """The answers whose free text a person has moderated already."""
+    query = select(AuditEvent.subject_id).where(
+        AuditEvent.subject_type == MODERATED_TEXT, AuditEvent.action.startswith("moderation.")
+    )
+    return {int(subject) for subject in session.scalars(query)}
 
 
 def _filtered(query: _Query, filters: Filters) -> _Query:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway import audit
 from gateway.contributions import decisions
 from gateway.contributions.decisions import DecisionRefused
 from gateway.store.models import ContributionStatus
@@ -34,7 +35,9 @@ class Action(StrEnum):
 
 def decide(session: Session, item: Item, action: Action, value: Any, actor: str) -> None:
     """Take `action` on `item` through the core; `DecisionRefused` when it does not apply."""
-    if item.answer_id is not None:
+    if item.key.startswith("m"):
+        _moderate(session, item, action, value, actor)
+    elif item.answer_id is not None:
         _decide_answer(session, item.answer_id, action, value, actor)
     else:
         _decide_contribution(session, item, action, actor)
@@ -49,6 +52,19 @@ def _decide_answer(
         decisions.correct_answer(session, answer_id, value, actor=actor, reason=CORRECTED)
     else:
         decisions.reject_answer(session, answer_id, actor=actor, reason=REJECTED)
+
+
+def _moderate(session: Session, item: Item, action: Action, value: Any, actor: str) -> None:
+    """Journal what of a free text is published: masked, as corrected, or nothing."""
+    if action == Action.CORRECT and not (isinstance(value, str) and value.strip()):
+        raise DecisionRefused("a corrected text to publish cannot be empty")
+    published = {Action.ACCEPT: item.value, Action.CORRECT: value, Action.REJECT: None}[action]
+    what = {Action.ACCEPT: "masked", Action.CORRECT: "edited", Action.REJECT: "withheld"}[action]
+    payload = {"contribution": item.contribution_id, "question": item.question_id,
+               "found": item.detail, "published": published}  # fmt: skip
+    assert item.answer_id is not None
+    audit.append(session, f"moderation.{what}", queue.MODERATED_TEXT, item.answer_id, payload,
+                 actor=actor)  # fmt: skip
 
 
 def _decide_contribution(session: Session, item: Item, action: Action, actor: str) -> None:

@@ -392,3 +392,49 @@ def test_double_review_disagreement_goes_to_an_agent(
     with double_review.sessions() as session:
         actions = set(session.scalars(select(AuditEvent.action)))
     assert {"review.first", "review.disputed", "answer.rejected"} <= actions
+
+
+def make_idea(runtime: Runtime, idea: str) -> IntakeResult:
+    return record(runtime, make_intake("PARC", {**PARC_ANSWERS, "idee": idea}))
+
+
+def text_key(runtime: Runtime, contribution_id: int) -> str:
+    with runtime.sessions() as session:
+        query = select(Answer.id).where(
+            Answer.contribution_id == contribution_id, Answer.question_id == "idee"
+        )
+        return f"m{session.scalars(query).one()}"
+
+
+def test_free_text_with_personal_data_is_moderated_by_an_agent(
+    store: Runtime, client: TestClient
+) -> None:
+    idea = make_idea(store, "Des bancs ! je m'appelle Marie Dupont, 06 12 34 56 78")
+    plain = make_idea(store, "Des bancs à l'ombre")
+    key = text_key(store, idea.contribution_id)
+    make_reviewer(store, client, "carla", StaffRole.AGENT)
+    listed = client.get("/mediation/review?reason=personal_data").text
+    assert f">{key}<" in listed and f">{text_key(store, plain.contribution_id)}<" not in listed
+    page = client.get(f"/mediation/review/{key}").text
+    assert "je m&#39;appelle […], […]" in page and "06 12 34 56 78" in page
+    assert decide(client, key, "accept").status_code == 303
+    with store.sessions() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "moderation.masked")
+        ).one()
+    assert event.actor == "staff:carla" and "06 12" not in json.dumps(event.payload)
+    assert f">{key}<" not in client.get("/mediation/review").text
+    answer = [
+        a for a in contribution(store, idea.contribution_id).answers if a.question_id == "idee"
+    ]
+    assert answer[0].value == "Des bancs ! je m'appelle Marie Dupont, 06 12 34 56 78"
+
+
+def test_a_mediator_neither_sees_the_original_nor_moderates(
+    store: Runtime, client: TestClient
+) -> None:
+    key = text_key(store, make_idea(store, "appelez le 06 12 34 56 78").contribution_id)
+    make_reviewer(store, client, "mina", StaffRole.MEDIATEUR)
+    page = client.get(f"/mediation/review/{key}")
+    assert page.status_code == 200 and "06 12 34 56 78" not in page.text
+    assert decide(client, key, "accept").status_code == 403
