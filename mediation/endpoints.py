@@ -9,7 +9,13 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from sqlalchemy.orm import Session
 
 from gateway.consultations import repository as consultations
@@ -21,7 +27,7 @@ from gateway.staff.models import StaffRole, StaffSession
 from gateway.store.base import utcnow
 from gateway.store.models import ContributionEvidence, Evidence
 from gateway.web.pages import PAGE_HEADERS, render
-from mediation import double, oversight, queue, review
+from mediation import double, journal, oversight, queue, review
 from mediation.queue import Filters, Item
 
 router = APIRouter(prefix="/mediation", tags=["mediation"])
@@ -137,6 +143,36 @@ def send_bursts(session: SessionDep, form: AgentForm) -> Response:
     oversight.send_bursts_to_review(session, _actor(form.staff))
     session.commit()
     return RedirectResponse("/mediation/review?reason=assisted", status.HTTP_303_SEE_OTHER)
+
+
+def _journal_filters(
+    actor: str = "", action: str = "", contribution: str = "",
+    since: datetime | None = None, until: datetime | None = None,
+) -> journal.JournalFilters:  # fmt: skip
+    return journal.JournalFilters(actor, action, contribution, since, until)
+
+
+JournalFiltersDep = Annotated[journal.JournalFilters, Depends(_journal_filters)]
+
+
+@router.get("/journal", include_in_schema=False)
+def journal_page(
+    request: Request, session: SessionDep, staff: ReadPage, filters: JournalFiltersDep
+) -> HTMLResponse:
+    """The journal, newest first, filtered by who, what, when and which contribution."""
+    rows = journal.events(session, filters)
+    session.commit()
+    export = f"/mediation/journal.csv?{request.url.query}"
+    context = {"events": rows, "filters": filters, "export": export}
+    return _page(request, staff, "mediation:journal.html", context)
+
+
+@router.get("/journal.csv", include_in_schema=False)
+def journal_export(session: SessionDep, staff: ReadPage, filters: JournalFiltersDep) -> Response:
+    rows = journal.events(session, filters, limit=None)
+    session.commit()
+    headers = {**PAGE_HEADERS, "Content-Disposition": 'attachment; filename="journal.csv"'}
+    return StreamingResponse(journal.as_csv(rows), media_type="text/csv", headers=headers)
 
 
 @router.get("/evidence/{contribution_id}/{link_id}", include_in_schema=False)
