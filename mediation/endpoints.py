@@ -161,9 +161,10 @@ def journal_page(
 ) -> HTMLResponse:
     """The journal, newest first, filtered by who, what, when and which contribution."""
     rows = journal.events(session, filters)
-    session.commit()
     export = f"/mediation/journal.csv?{request.url.query}"
-    context = {"events": rows, "filters": filters, "export": export}
+    decided = sorted(journal.decided_per_channel(session).items())
+    session.commit()
+    context = {"events": rows, "filters": filters, "export": export, "decided": decided}
     return _page(request, staff, "mediation:journal.html", context)
 
 

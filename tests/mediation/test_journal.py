@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from gateway.runtime import Runtime
 from gateway.staff.models import StaffRole
+from mediation import journal
 from tests.mediation.test_review import answer_key, decide, make_reviewer, make_unsure
 
 
@@ -38,3 +39,16 @@ def test_the_export_is_csv_with_each_events_hash(store: Runtime, client: TestCli
 def test_the_journal_is_for_staff_only(store: Runtime, client: TestClient) -> None:
     assert client.get("/mediation/journal").status_code == 303
     assert client.get("/mediation/journal.csv").status_code == 303
+
+
+def test_answers_decided_are_counted_per_channel(store: Runtime, client: TestClient) -> None:
+    accepted, corrected, rejected = make_unsure(store), make_unsure(store), make_unsure(store)
+    make_reviewer(store, client, "carla", StaffRole.AGENT)
+    assert decide(client, answer_key(store, accepted.contribution_id), "accept").status_code == 303
+    key = answer_key(store, corrected.contribution_id)
+    assert decide(client, key, "correct", value="toilettes").status_code == 303
+    assert decide(client, answer_key(store, rejected.contribution_id), "reject").status_code == 303
+    with store.sessions() as session:
+        counts = journal.decided_per_channel(session)
+    assert counts == {"paper": {"accepted": 1, "corrected": 1, "rejected": 1}}
+    assert "<td>paper</td><td>1</td><td>1</td><td>1</td>" in client.get("/mediation/journal").text
