@@ -19,6 +19,7 @@ from gateway.results.endpoints import router as results_router
 from gateway.runtime import Runtime
 from gateway.staff.endpoints import router as staff_router
 from gateway.web.static import static_files
+from mediation.endpoints import router as mediation_router
 
 # Threads for the endpoints that block (every one that reads the store). Python runs
 # one thread at a time and SQLite one writer: past a few threads, more only contend for
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             app.include_router(adapter.router)
     app.include_router(staff_router)
     app.include_router(results_router)
+    app.include_router(mediation_router)
     app.mount("/static", static_files(), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
 
     # Answers read by a machine (OCR, speech) below this confidence go to review.
     review_confidence_threshold: float = 0.8
+    # A vote's uncertain answer counts only once two different reviewers agree on it;
+    # when they disagree, an agent decides.
+    double_review_votes: bool = False
     # Paper mark bands that differ from gateway/paper_ocr/marks.py (a JSON object, e.g.
     # {"marked_from": 0.12}); `portevoix paper rethreshold` shows what a change would do.
     paper_thresholds: dict[str, float] = {}

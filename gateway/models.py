@@ -3,3 +3,4 @@
 from gateway.channels import ADAPTERS  # noqa: F401  (each adapter lists its channel's tables)
 from gateway.staff import models as staff_models  # noqa: F401
 from gateway.store import models  # noqa: F401
+from mediation import models as mediation_models  # noqa: F401  (review claims)

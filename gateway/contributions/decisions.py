@@ -119,6 +119,27 @@ def reject_answer(session: Session, answer_id: int, *, actor: str, reason: str) 
     return answer
 
 
+def reopen_answer(
+    session: Session, answer_id: int, value: Any, *, actor: str, reason: str
+) -> Answer:
+    """Put a decided answer back in review with `value`, while its contribution waits there.
+
+    For undoing a decision: once the contribution counts or is set aside, nothing reopens.
+    """
+    _require_reason(reason)
+    found = contributions.lock_answer(session, answer_id)
+    if found is None:
+        raise NotFound(f"no answer {answer_id}")
+    answer, contribution = found
+    if answer.status == AnswerStatus.REVIEW or contribution.status != ContributionStatus.REVIEW:
+        raise DecisionRefused(f"answer {answer_id} cannot be reopened: it is settled")
+    details = {"answer": answer.id, "question": answer.question_id, "reason": reason,
+               "from": answer.value, "to": value}  # fmt: skip
+    answer.value, answer.status, answer.status_reason = value, AnswerStatus.REVIEW, reason
+    audit.journal_contribution(session, contribution, "answer.reopened", details, actor=actor)
+    return answer
+
+
 def _answer_in_review(session: Session, answer_id: int, reason: str) -> tuple[Answer, Contribution]:
     _require_reason(reason)
     found = contributions.lock_answer(session, answer_id)

@@ -12,15 +12,20 @@ from gateway import i18n
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 GATEWAY = i18n.LOCALE_DIR.parent
+MEDIATION = GATEWAY.parent / "mediation"
 TEMPLATES = "**/templates/**.html"
 
 
 def _page_ids() -> set[str]:
     found = [
-        *extract_from_dir(
-            str(GATEWAY),
-            method_map=[(TEMPLATES, "jinja2")],
-            options_map={TEMPLATES: {"extensions": "jinja2.ext.i18n"}},
+        *(
+            message
+            for package in (GATEWAY, MEDIATION)
+            for message in extract_from_dir(
+                str(package),
+                method_map=[(TEMPLATES, "jinja2")],
+                options_map={TEMPLATES: {"extensions": "jinja2.ext.i18n"}},
+            )
         ),
         *(
             message

@@ -1,0 +1,313 @@
+"""Mediation pages: the review queue, one item with its evidence, decisions, evidence files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from sqlalchemy.orm import Session
+
+from gateway.consultations import repository as consultations
+from gateway.contributions.decisions import DecisionRefused
+from gateway.deps import SessionDep, runtime_of
+from gateway.errors import NotFound
+from gateway.staff.deps import StaffForm, require_form, require_role
+from gateway.staff.models import StaffRole, StaffSession
+from gateway.store.base import utcnow
+from gateway.store.models import ContributionEvidence, Evidence
+from gateway.web.pages import PAGE_HEADERS, render
+from mediation import double, journal, oversight, queue, review
+from mediation.queue import Filters, Item
+
+router = APIRouter(prefix="/mediation", tags=["mediation"])
+READERS = (StaffRole.AGENT, StaffRole.MEDIATEUR, StaffRole.OBSERVER)
+DECIDERS = (StaffRole.AGENT, StaffRole.MEDIATEUR)
+AGENTS = (StaffRole.AGENT, StaffRole.ADMIN)
+ReadPage = Annotated[StaffSession, Depends(require_role(*READERS))]
+DecisionForm = Annotated[StaffForm, Depends(require_form(*DECIDERS))]
+AgentForm = Annotated[StaffForm, Depends(require_form(StaffRole.AGENT))]
+# Transcripts and SMS conversations are small; shown in the page rather than linked.
+TEXT_TYPES = ("json", "text/")
+IMAGE_HEADERS = {**PAGE_HEADERS, "Content-Disposition": "inline"}
+
+
+def _filters(consultation: str = "", channel: str = "", reason: str = "") -> Filters:
+    return Filters(consultation=consultation, channel=channel, reason=reason)
+
+
+FiltersDep = Annotated[Filters, Depends(_filters)]
+
+
+@router.get("/review", include_in_schema=False)
+def review_list(
+    request: Request, session: SessionDep, staff: ReadPage, filters: FiltersDep
+) -> HTMLResponse:
+    now = utcnow()
+    items = queue.queue(session, filters, now)
+    held = queue.claimed_by_others(session, staff.account.id, now)
+    session.commit()
+    context = {"items": items, "held": held, "filters": filters, "reasons": queue.REASONS,
+               "query": _query(filters), "can_decide": _can_decide(staff)}  # fmt: skip
+    return _page(request, staff, "mediation:review_list.html", context)
+
+
+@router.get("/review/next", include_in_schema=False)
+def review_next(session: SessionDep, staff: ReadPage, filters: FiltersDep) -> Response:
+    """Open the first item no one else holds, lowest confidence first."""
+    now = utcnow()
+    skipped = _not_mine(session, staff, now)
+    items = queue.queue(session, filters, now)
+    free = [item for item in items if item.key not in skipped and _for(staff, item.key)]
+    session.commit()
+    target = f"/mediation/review/{free[0].key}" if free else "/mediation/review"
+    return RedirectResponse(f"{target}?{_query(filters)}", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/review/undo", include_in_schema=False)
+def undo(request: Request, session: SessionDep, form: DecisionForm) -> Response:
+    """Undo one's own last decision, while its contribution has not been settled."""
+    actor = _actor(form.staff)
+    try:
+        key = review.undo(session, actor)
+    except DecisionRefused as refused:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
+    queue.claim(session, key, form.staff.account.id, utcnow())
+    session.commit()
+    return RedirectResponse(f"/mediation/review/{key}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/review/{key}", include_in_schema=False)
+def review_item(
+    request: Request, key: str, session: SessionDep, staff: ReadPage, filters: FiltersDep
+) -> HTMLResponse:
+    found = _item(session, key)
+    now = utcnow()
+    free = _can_decide(staff) and _for(staff, key) and key not in _not_mine(session, staff, now)
+    mine = free and queue.claim(session, key, staff.account.id, now)
+    holder = None if mine else queue.holder(session, key, now)
+    shown = (
+        found
+        if staff.account.role in AGENTS or found.key[0] != "m"
+        else replace(found, raw_input=None)
+    )
+    context = _item_context(request, session, shown, filters) | {"mine": mine, "holder": holder}
+    session.commit()
+    return _page(request, staff, "mediation:review_item.html", context)
+
+
+@router.post("/review/{key}", include_in_schema=False)
+def decide(
+    request: Request, key: str, session: SessionDep, form: DecisionForm, filters: FiltersDep
+) -> Response:
+    found = _item(session, key)
+    staff = form.staff
+    if not queue.claim(session, key, staff.account.id, utcnow()):
+        raise HTTPException(status.HTTP_409_CONFLICT, "another reviewer holds this item")
+    try:
+        action = review.Action(form.text("action"))
+        _take(request, session, found, action, _value(form), staff)
+    except (ValueError, DecisionRefused) as refused:
+        session.rollback()
+        context = _item_context(request, session, found, filters)
+        context |= {"mine": True, "holder": None, "error": str(refused)}
+        return _page(request, staff, "mediation:review_item.html", context, 409)
+    queue.release(session, key)
+    session.commit()
+    return RedirectResponse(f"/mediation/review/next?{_query(filters)}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/activity", include_in_schema=False)
+def activity(request: Request, session: SessionDep, staff: ReadPage) -> HTMLResponse:
+    """Assisted contributions per médiateur, consultation and hour, and bursts."""
+    rows = oversight.assisted(session)
+    session.commit()
+    context = {"hours": sorted(oversight.per_hour(rows).items()), "bursts": oversight.bursts(rows),
+               "can_send": staff.account.role in (StaffRole.AGENT, StaffRole.ADMIN)}  # fmt: skip
+    return _page(request, staff, "mediation:activity.html", context)
+
+
+@router.post("/activity/review", include_in_schema=False)
+def send_bursts(session: SessionDep, form: AgentForm) -> Response:
+    oversight.send_bursts_to_review(session, _actor(form.staff))
+    session.commit()
+    return RedirectResponse("/mediation/review?reason=assisted", status.HTTP_303_SEE_OTHER)
+
+
+def _journal_filters(
+    actor: str = "", action: str = "", contribution: str = "",
+    since: datetime | None = None, until: datetime | None = None,
+) -> journal.JournalFilters:  # fmt: skip
+    return journal.JournalFilters(actor, action, contribution, since, until)
+
+
+JournalFiltersDep = Annotated[journal.JournalFilters, Depends(_journal_filters)]
+
+
+@router.get("/journal", include_in_schema=False)
+def journal_page(
+    request: Request, session: SessionDep, staff: ReadPage, filters: JournalFiltersDep
+) -> HTMLResponse:
+    """The journal, newest first, filtered by who, what, when and which contribution."""
+    rows = journal.events(session, filters)
+    export = f"/mediation/journal.csv?{request.url.query}"
+    decided = sorted(journal.decided_per_channel(session).items())
+    session.commit()
+    context = {"events": rows, "filters": filters, "export": export, "decided": decided}
+    return _page(request, staff, "mediation:journal.html", context)
+
+
+@router.get("/journal.csv", include_in_schema=False)
+def journal_export(session: SessionDep, staff: ReadPage, filters: JournalFiltersDep) -> Response:
+    rows = journal.events(session, filters, limit=None)
+    session.commit()
+    headers = {**PAGE_HEADERS, "Content-Disposition": 'attachment; filename="journal.csv"'}
+    return StreamingResponse(journal.as_csv(rows), media_type="text/csv", headers=headers)
+
+
+@router.get("/evidence/{contribution_id}/{link_id}", include_in_schema=False)
+def evidence_file(
+    request: Request, contribution_id: int, link_id: int, session: SessionDep, staff: ReadPage
+) -> Response:
+    """A scan, crop, overlay or recording, to signed-in staff only, never cached."""
+    found = session.get(ContributionEvidence, link_id)
+    if found is None or found.contribution_id != contribution_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such evidence")
+    blob = session.get_one(Evidence, found.evidence_id)
+    session.commit()
+    try:
+        path = runtime_of(request).evidence.path(blob.sha256)
+    except NotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such evidence") from None
+    if blob.purged_at is not None or not path.exists():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this evidence was purged")
+    return FileResponse(path, media_type=blob.media_type, headers=IMAGE_HEADERS)
+
+
+def _take(
+    request: Request, session: Session, item: Item, action: review.Action, value: Any,
+    staff: StaffSession,
+) -> None:  # fmt: skip
+    """Decide at once, or as one of two reviewers when the vote is double-reviewed."""
+    actor = _actor(staff)
+    if item.key.startswith("m") and staff.account.role not in AGENTS:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent moderates what is published")
+    if not (item.vote and runtime_of(request).settings.double_review_votes):
+        review.decide(session, item, action, value, actor)
+    elif item.reason == queue.DISAGREEMENT:
+        if staff.account.role not in (StaffRole.AGENT, StaffRole.ADMIN):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, "the reviewers disagree: an agent decides"
+            )
+        review.decide(session, item, action, value, actor)
+        double.settle(session, item.key)
+    else:
+        double.decide(session, item, action, value, staff.account.id, actor)
+
+
+def _not_mine(session: Session, staff: StaffSession, now: datetime) -> set[str]:
+    """Items `next` passes over: held by another, reviewed first by this one, or for agents."""
+    skipped = queue.claimed_by_others(session, staff.account.id, now)
+    skipped |= queue.reviewed_by(session, staff.account.id)
+    if staff.account.role not in AGENTS:
+        skipped |= queue.disputed(session)
+    return skipped
+
+
+def _for(staff: StaffSession, key: str) -> bool:
+    """Whether this reviewer's role decides such an item: texts to publish are agents'."""
+    return not key.startswith("m") or staff.account.role in AGENTS
+
+
+def _item(session: Session, key: str) -> Item:
+    found = queue.item(session, key)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such item in review")
+    return found
+
+
+def _item_context(
+    request: Request, session: Session, item: Item, filters: Filters
+) -> dict[str, Any]:
+    return {
+        "item": item,
+        "evidence": _evidence(request, session, item),
+        "choices": _choices(session, item),
+        "query": _query(filters),
+        "error": None,
+        "shown_value": json.dumps(item.value, ensure_ascii=False),
+    }
+
+
+def _evidence(request: Request, session: Session, item: Item) -> list[dict[str, Any]]:
+    shown = []
+    for link, blob in queue.evidence(session, item.contribution_id):
+        if link.question_id not in (None, item.question_id):
+            continue
+        url = f"/mediation/evidence/{item.contribution_id}/{link.id}"
+        entry = {"role": link.role, "media_type": blob.media_type, "url": url, "text": None}
+        if any(kind in blob.media_type for kind in TEXT_TYPES):
+            entry |= _text_evidence(request, blob)
+        shown.append(entry)
+    return shown
+
+
+def _text_evidence(request: Request, blob: Evidence) -> dict[str, Any]:
+    try:
+        raw = runtime_of(request).evidence.read(blob.sha256).decode("utf-8", "replace")
+    except NotFound:
+        return {"text": ""}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return {"text": raw}
+    words = parsed.get("words") if isinstance(parsed, dict) else None
+    if isinstance(words, list):
+        return {"text": parsed.get("text", ""), "words": words}
+    return {"text": json.dumps(parsed, ensure_ascii=False, indent=2)}
+
+
+def _choices(session: Session, item: Item) -> dict[str, Any]:
+    """The question's options, so a correction is picked rather than typed."""
+    if item.question_id is None:
+        return {"options": [], "multiple": False}
+    definition = consultations.definition_of(consultations.get(session, item.consultation))
+    question = definition.question(item.question_id)
+    options = [option.key for option in question.options] if question else []
+    multiple = question is not None and question.type == "multiple_choice"
+    return {"options": options, "multiple": multiple}
+
+
+def _value(form: StaffForm) -> Any:
+    values = [v for v in form.fields.getlist("value") if isinstance(v, str) and v.strip()]
+    return values if len(values) > 1 else (values[0] if values else "")
+
+
+def _actor(staff: StaffSession) -> str:
+    return f"staff:{staff.account.login}"
+
+
+def _can_decide(staff: StaffSession) -> bool:
+    return staff.account.role in {*DECIDERS, StaffRole.ADMIN}
+
+
+def _query(filters: Filters) -> str:
+    return urlencode({k: v for k, v in vars(filters).items() if v})
+
+
+def _page(
+    request: Request, staff: StaffSession, template: str, context: dict[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    return render(request, template, {"staff": staff, **context}, status_code)

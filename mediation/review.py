@@ -1,0 +1,93 @@
+"""Decisions on review items, taken through the contributions core and journaled by it.
+
+Mediation never writes a contribution or an answer: accepting, correcting or
+rejecting an item calls `gateway.contributions.decisions`, which locks, checks,
+changes and journals. Here is only which decision an action on an item means.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway import audit
+from gateway.contributions import decisions
+from gateway.contributions.decisions import DecisionRefused
+from gateway.store.models import ContributionStatus
+from mediation import queue
+from mediation.queue import Item
+
+ACCEPTED = "accepted in review"
+CORRECTED = "corrected in review"
+REJECTED = "rejected in review"
+NOT_A_DUPLICATE = "not a duplicate, checked in review"
+A_DUPLICATE = "a duplicate, checked in review"
+UNDONE = "decision undone by its reviewer"
+
+
+class Action(StrEnum):
+    ACCEPT = "accept"
+    CORRECT = "correct"
+    REJECT = "reject"
+
+
+def decide(session: Session, item: Item, action: Action, value: Any, actor: str) -> None:
+    """Take `action` on `item` through the core; `DecisionRefused` when it does not apply."""
+    if item.key.startswith("m"):
+        _moderate(session, item, action, value, actor)
+    elif item.answer_id is not None:
+        _decide_answer(session, item.answer_id, action, value, actor)
+    else:
+        _decide_contribution(session, item, action, actor)
+
+
+def _decide_answer(
+    session: Session, answer_id: int, action: Action, value: Any, actor: str
+) -> None:
+    if action == Action.ACCEPT:
+        decisions.accept_answer(session, answer_id, actor=actor, reason=ACCEPTED)
+    elif action == Action.CORRECT:
+        decisions.correct_answer(session, answer_id, value, actor=actor, reason=CORRECTED)
+    else:
+        decisions.reject_answer(session, answer_id, actor=actor, reason=REJECTED)
+
+
+def _moderate(session: Session, item: Item, action: Action, value: Any, actor: str) -> None:
+    """Journal what of a free text is published: masked, as corrected, or nothing."""
+    if action == Action.CORRECT and not (isinstance(value, str) and value.strip()):
+        raise DecisionRefused("a corrected text to publish cannot be empty")
+    published = {Action.ACCEPT: item.value, Action.CORRECT: value, Action.REJECT: None}[action]
+    what = {Action.ACCEPT: "masked", Action.CORRECT: "edited", Action.REJECT: "withheld"}[action]
+    payload = {"contribution": item.contribution_id, "question": item.question_id,
+               "found": item.detail, "published": published}  # fmt: skip
+    assert item.answer_id is not None
+    audit.append(session, f"moderation.{what}", queue.MODERATED_TEXT, item.answer_id, payload,
+                 actor=actor)  # fmt: skip
+
+
+def _decide_contribution(session: Session, item: Item, action: Action, actor: str) -> None:
+    if action == Action.CORRECT:
+        raise DecisionRefused("a contribution held as a whole is counted or set aside")
+    earlier = queue.duplicate_of(item)
+    if earlier is not None and action == Action.REJECT:
+        decisions.resolve_duplicate(
+            session, earlier, item.contribution_id, actor=actor, reason=A_DUPLICATE
+        )
+        return
+    counted = action == Action.ACCEPT
+    status = ContributionStatus.COUNTED if counted else ContributionStatus.REJECTED
+    reason = (NOT_A_DUPLICATE if earlier is not None else ACCEPTED) if counted else REJECTED
+    decisions.decide_status(session, item.contribution_id, status, actor=actor, reason=reason)
+
+
+def undo(session: Session, actor: str) -> str:
+    """Put the actor's last answer decision back in review; return the item's key."""
+    event = queue.last_decision(session, actor)
+    if event is None:
+        raise DecisionRefused("no decision of yours to undo")
+    answer_id = int(event.payload["answer"])
+    previous = event.payload.get("from", queue.answer_value(session, answer_id))
+    decisions.reopen_answer(session, answer_id, previous, actor=actor, reason=UNDONE)
+    return f"a{answer_id}"

@@ -1,0 +1,15 @@
+"""Mediation fixtures: the staff ones (cheap hashes, pinned clock, app client), examples loaded."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.runtime import Runtime
+from tests.helpers import load_examples
+from tests.staff.conftest import cheap_hashes, client, clock  # noqa: F401  (fixtures)
+
+
+@pytest.fixture
+def store(runtime: Runtime) -> Runtime:
+    load_examples(runtime)
+    return runtime
