@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
 from gateway import contacts
@@ -21,7 +22,12 @@ from gateway.sms.models import (
     SmsStatusEvent,
 )
 from gateway.store.base import utcnow
-from gateway.store.session import core_connection, insert_or_ignore, insert_or_lock
+from gateway.store.session import (
+    core_connection,
+    insert_or_ignore,
+    insert_or_lock,
+    is_postgresql,
+)
 
 
 def claim_message(session: Session, message_sid: str, phone_hash: str, now: datetime) -> int | None:
@@ -29,6 +35,30 @@ def claim_message(session: Session, message_sid: str, phone_hash: str, now: date
     return insert_or_ignore(
         session, SmsInbound, message_sid=message_sid, phone_hash=phone_hash, received_at=now
     )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A new message's log row, and the number's standing read along."""
+
+    inbound_id: int
+    standing: Standing
+
+
+def claim_and_stand(
+    session: Session, message_sid: str, phone_hash: str, now: datetime, since: datetime
+) -> Claim | None:
+    """`claim_message` then `standing`; None for a retry. One round trip on PostgreSQL."""
+    if not is_postgresql(session):
+        inbound_id = claim_message(session, message_sid, phone_hash, now)
+        if inbound_id is None:
+            return None
+        return Claim(inbound_id, standing(session, phone_hash, since))
+    params = {"message_sid": message_sid, "phone_hash": phone_hash, "now": now, "since": since}
+    row = core_connection(session).execute(_CLAIM_AND_STAND, params).one()
+    if row.inbound_id is None:
+        return None
+    return Claim(row.inbound_id, Standing(opted_out=bool(row.opted_out), recent=int(row.recent)))
 
 
 def record_reply(session: Session, inbound_id: int, replies: list[str], outcome: str) -> None:
@@ -53,13 +83,28 @@ class Standing:
 # Built once: constructing a statement costs more than running it.
 _REPLY = update(SmsInbound).where(SmsInbound.id == bindparam("inbound_id"))
 _PHONE: BindParameter[str] = bindparam("phone_hash")
-_STANDING = select(
-    contacts.opted_out(_PHONE).label("opted_out"),
+_RECENT = (
     select(func.count())
     .select_from(SmsInbound)
     .where(SmsInbound.phone_hash == _PHONE, SmsInbound.received_at >= bindparam("since"))
     .scalar_subquery()
-    .label("recent"),
+)
+_STANDING = select(contacts.opted_out(_PHONE).label("opted_out"), _RECENT.label("recent"))
+
+
+# PostgreSQL runs a data-modifying CTE whatever the query reads of it; the query's
+# snapshot is the one the INSERT ran in, so the new row is counted from `claimed`.
+_CLAIMED = (
+    postgresql_insert(SmsInbound)
+    .values(message_sid=bindparam("message_sid"), phone_hash=_PHONE, received_at=bindparam("now"))
+    .on_conflict_do_nothing()
+    .returning(SmsInbound.id)
+    .cte("claimed")
+)
+_CLAIM_AND_STAND = select(
+    select(_CLAIMED.c.id).scalar_subquery().label("inbound_id"),
+    contacts.opted_out(_PHONE).label("opted_out"),
+    (_RECENT + select(func.count()).select_from(_CLAIMED).scalar_subquery()).label("recent"),
 )
 
 

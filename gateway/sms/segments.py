@@ -10,6 +10,7 @@ the default extension table, without national language shift tables, which
 many handsets and carriers still do not honour.
 """
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -135,6 +136,8 @@ def analyse(text: str) -> SegmentInfo:
     return _measure(text, Encoding.UCS2, _utf16_units, _UCS2_SINGLE, _UCS2_MULTIPART)
 
 
+# The same questions and replies go out again and again.
+@functools.lru_cache(maxsize=1024)
 def transliterate(text: str) -> str:
     """Propose a GSM-7 version of French `text`.
 

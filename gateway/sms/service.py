@@ -80,12 +80,13 @@ def handle_inbound(session: Session, runtime: Runtime, message: InboundSms) -> R
         return Reply([], "not_a_phone")
     phone_hash = participant_key("phone", number, runtime.settings.secret)
     now = utcnow()
-    logged = sms.claim_message(session, message.message_sid, phone_hash, now)
-    if logged is None:
+    since = now - timedelta(minutes=runtime.settings.sms_flood_window_minutes)
+    claim = sms.claim_and_stand(session, message.message_sid, phone_hash, now, since)
+    if claim is None:
         previous = sms.inbound(session, message.message_sid)
         return Reply(previous.replies or [] if previous else [], "replay", replayed=True)
-    reply = _respond(session, runtime, message, phone_hash, now)
-    sms.record_reply(session, logged, reply.messages, reply.outcome)
+    reply = _respond(session, runtime, message, phone_hash, claim.standing, now)
+    sms.record_reply(session, claim.inbound_id, reply.messages, reply.outcome)
     return reply
 
 
@@ -108,12 +109,11 @@ def _respond(
     runtime: Runtime,
     message: InboundSms,
     phone_hash: str,
+    standing: sms.Standing,
     now: datetime,
 ) -> Reply:
     if keywords.is_opt_out(message.body):
         return Reply(_plain(_opt_out(session, message.body, phone_hash)), "opted_out")
-    window = timedelta(minutes=runtime.settings.sms_flood_window_minutes)
-    standing = sms.standing(session, phone_hash, now - window)
     if standing.opted_out:
         if keywords.is_opt_in(message.body):
             return Reply(_plain(_opt_in(session, phone_hash, now)), "opted_in")
