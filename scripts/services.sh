@@ -4,11 +4,29 @@
 # `start` prints nothing but errors; `env` prints the variables the tests read.
 set -euo pipefail
 
-# Each checkout gets its own directory and ports, derived from its path, so two
-# checkouts run their suites at once without stopping each other's servers.
+# Each checkout gets its own directory (named by a hash of its path) and its own
+# ports, so two checkouts run their suites at once without stopping each other's
+# servers. The ports come from a slot claimed once with an atomic mkdir and kept in
+# the directory: two paths whose hashes meet still get different slots.
 CHECKOUT="$(cd "$(dirname "$0")/.." && pwd)"
-SLOT=$(( $(printf '%s' "$CHECKOUT" | cksum | cut -d' ' -f1) % 2000 ))
-DIR="${PORTEVOIX_SERVICES_DIR:-${TMPDIR:-/tmp}/portevoix-test-services-$SLOT}"
+ROOT="${TMPDIR:-/tmp}"
+KEY=$(printf '%s' "$CHECKOUT" | sha256sum | cut -c1-12)
+DIR="${PORTEVOIX_SERVICES_DIR:-$ROOT/portevoix-test-services-$KEY}"
+
+claim_slot() { # print this checkout's slot, claiming a free one the first time
+    if [ -f "$DIR/slot" ]; then cat "$DIR/slot"; return; fi
+    local slot=$(( 16#${KEY:0:8} % 2000 )) tries=0
+    mkdir -p "$ROOT/portevoix-test-slots" "$DIR"
+    until mkdir "$ROOT/portevoix-test-slots/$slot" 2>/dev/null; do
+        tries=$(( tries + 1 ))
+        [ "$tries" -lt 2000 ] || { echo "no free test-service slot" >&2; exit 1; }
+        slot=$(( (slot + 1) % 2000 ))
+    done
+    printf '%s\n' "$CHECKOUT" >"$ROOT/portevoix-test-slots/$slot/checkout"
+    printf '%s\n' "$slot" >"$DIR/slot"
+    echo "$slot"
+}
+SLOT=$(claim_slot)
 PG_PORT="${PORTEVOIX_TEST_PG_PORT:-$(( 52000 + SLOT ))}"
 REDIS_PORT="${PORTEVOIX_TEST_REDIS_PORT:-$(( 54000 + SLOT ))}"
 PG_DATA="$DIR/pg"
