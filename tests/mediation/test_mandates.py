@@ -159,3 +159,23 @@ def test_mandates_are_filtered_by_consultation_mediator_kiosk_and_day(
     assert not listed(kiosk="ailleurs")
     assert not listed(day=(day - timedelta(days=1)).isoformat())
     assert listed(day="not a day")
+
+
+def test_a_contribution_still_in_review_waits_there_for_the_revocation(
+    store: Runtime, client: TestClient, assisted: tuple[str, int]
+) -> None:
+    _, mandate_id = assisted
+    recorded = mandate(store).contribution_id or 0
+    with store.sessions() as session, session.begin():
+        decisions.decide_status(session, recorded, ContributionStatus.REVIEW,
+                                actor="staff:carla", reason="a second look")  # fmt: skip
+    make_reviewer(store, client, "carla", StaffRole.AGENT)
+
+    assert revoke(client, mandate_id, "consentement douteux").status_code == 303
+
+    with store.sessions() as session:
+        found = session.get_one(Contribution, recorded)
+        assert (found.status, found.status_reason) == (
+            ContributionStatus.REVIEW, "mandate revoked: consentement douteux"
+        )  # fmt: skip
+    assert f">c{recorded}<" in client.get("/mediation/review?reason=assisted").text
