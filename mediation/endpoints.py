@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,9 +19,13 @@ from fastapi.responses import (
 from sqlalchemy.orm import Session
 
 from gateway.consultations import repository as consultations
+from gateway.contributions import decisions
 from gateway.contributions.decisions import DecisionRefused
 from gateway.deps import SessionDep, runtime_of
 from gateway.errors import NotFound
+from gateway.i18n import N_
+from gateway.mandates import repository as mandates
+from gateway.mandates.repository import MandateFilters
 from gateway.staff.deps import StaffForm, require_form, require_role
 from gateway.staff.models import StaffRole, StaffSession
 from gateway.store.base import utcnow
@@ -37,6 +41,10 @@ AGENTS = (StaffRole.AGENT, StaffRole.ADMIN)
 ReadPage = Annotated[StaffSession, Depends(require_role(*READERS))]
 DecisionForm = Annotated[StaffForm, Depends(require_form(*DECIDERS))]
 AgentForm = Annotated[StaffForm, Depends(require_form(StaffRole.AGENT))]
+# Mandates name who helped whom where: for agents to oversee and observers to read.
+MandatePage = Annotated[StaffSession, Depends(require_role(StaffRole.AGENT, StaffRole.OBSERVER))]
+REASON_NEEDED = N_("Give the reason for revoking this mandate.")
+ALREADY_REVOKED = N_("This mandate was already revoked. Nothing was changed.")
 # Transcripts and SMS conversations are small; shown in the page rather than linked.
 TEXT_TYPES = ("json", "text/")
 IMAGE_HEADERS = {**PAGE_HEADERS, "Content-Disposition": "inline"}
@@ -143,6 +151,60 @@ def send_bursts(session: SessionDep, form: AgentForm) -> Response:
     oversight.send_bursts_to_review(session, _actor(form.staff))
     session.commit()
     return RedirectResponse("/mediation/review?reason=assisted", status.HTTP_303_SEE_OTHER)
+
+
+def _mandate_filters(
+    consultation: str = "", mediateur: str = "", kiosk: str = "", day: str = ""
+) -> MandateFilters:
+    try:
+        when = date.fromisoformat(day) if day else None
+    except ValueError:
+        when = None
+    return MandateFilters(consultation, mediateur, kiosk, when)
+
+
+MandateFiltersDep = Annotated[MandateFilters, Depends(_mandate_filters)]
+
+
+@router.get("/mandates", include_in_schema=False)
+def mandate_list(
+    request: Request, session: SessionDep, staff: MandatePage, filters: MandateFiltersDep
+) -> HTMLResponse:
+    """The mandates recorded at kiosks, filtered; an agent may revoke one."""
+    return _mandates_page(request, session, staff, filters)
+
+
+@router.post("/mandates/{mandate_id}/revoke", include_in_schema=False)
+def revoke(
+    request: Request, mandate_id: int, session: SessionDep, form: AgentForm,
+    filters: MandateFiltersDep,
+) -> Response:  # fmt: skip
+    """Revoke a mandate: its contribution goes back to review."""
+    reason = form.text("reason").strip()[:500]
+    try:
+        decisions.revoke_mandate(session, mandate_id, actor=_actor(form.staff), reason=reason)
+    except NotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such mandate") from None
+    except DecisionRefused:
+        # The two refusals: no reason given, or revoked already (by another agent perhaps).
+        session.rollback()
+        error = ALREADY_REVOKED if reason else REASON_NEEDED
+        return _mandates_page(request, session, form.staff, filters, error)
+    session.commit()
+    return RedirectResponse(f"/mediation/mandates?{request.url.query}", status.HTTP_303_SEE_OTHER)
+
+
+def _mandates_page(
+    request: Request, session: Session, staff: StaffSession, filters: MandateFilters,
+    error: str | None = None,
+) -> HTMLResponse:  # fmt: skip
+    rows = mandates.mandates(session, filters)
+    total, revoked = mandates.counts(session, filters)
+    session.commit()
+    context = {"rows": rows, "total": total, "revoked": revoked, "filters": filters,
+               "error": error, "query": request.url.query,
+               "can_revoke": staff.account.role in AGENTS}  # fmt: skip
+    return _page(request, staff, "mediation:mandates.html", context, 409 if error else 200)
 
 
 def _journal_filters(

@@ -20,6 +20,9 @@ from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Policy, Question
 from gateway.contributions import repository as contributions
 from gateway.errors import NotFound, PortevoixError
+from gateway.mandates import repository as mandates
+from gateway.mandates.models import KioskMandate
+from gateway.store.base import utcnow
 from gateway.store.models import Answer, AnswerStatus, Contribution, ContributionStatus
 from gateway.validation import InvalidAnswer, normalise
 
@@ -297,6 +300,34 @@ def _one_per_person(session: Session, contribution: Contribution) -> bool:
         return False
     definition = consultations.definition_of(contributions.consultation_of(session, contribution))
     return definition.identity.policy == Policy.ONE_PER_PERSON
+
+
+def revoke_mandate(session: Session, mandate_id: int, *, actor: str, reason: str) -> KioskMandate:
+    """Revoke a médiateur's mandate; the contribution recorded under it goes back to review.
+
+    Journaled first as `mandate.revoked`; a contribution that counts, or waits in
+    review for its answers only, is sent back to review with the revocation as
+    its reason, so deciding its answers does not count it again on its own.
+    """
+    _require_reason(reason)
+    mandate = mandates.lock_mandate(session, mandate_id)
+    if mandate is None:
+        raise NotFound(f"no mandate {mandate_id}")
+    if mandate.revoked_at is not None:
+        raise DecisionRefused(f"mandate {mandate_id} is revoked already")
+    mandate.revoked_at, mandate.revoked_by, mandate.revoke_reason = utcnow(), actor, reason
+    details = {"contribution": mandate.contribution_id, "reason": reason}
+    audit.append(session, "mandate.revoked", "kiosk_mandate", mandate.id, details, actor=actor)
+    if mandate.contribution_id is not None:
+        _send_back(session, _locked(session, mandate.contribution_id), actor, reason)
+    return mandate
+
+
+def _send_back(session: Session, contribution: Contribution, actor: str, reason: str) -> None:
+    """Put a contribution that counts or may count back to review, for a person to decide."""
+    why = f"mandate revoked: {reason}"
+    if contribution.status in _MAY_COUNT and contribution.status_reason != why:
+        change_status(session, contribution, ContributionStatus.REVIEW, why, actor)
 
 
 def _locked(session: Session, contribution_id: int) -> Contribution:

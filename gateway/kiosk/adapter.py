@@ -23,7 +23,7 @@ class KioskAdapter:
     channel = Channel.KIOSK
     router = router
     cli = cli
-    models = (models.Kiosk, models.KioskSession, models.KioskMandate, models.OnlineCode)
+    models = (models.Kiosk, models.KioskSession, models.OnlineCode)
     jobs = (JobSpec("kiosk.purge_sessions", tasks.purge_sessions, every=tasks.PURGE_EVERY),)
 
     def urls(self, base: str, settings: Settings) -> list[str]:

@@ -18,7 +18,8 @@ from gateway.consultations import repository as consultations
 from gateway.errors import PortevoixError
 from gateway.i18n import N_
 from gateway.kiosk import repository
-from gateway.kiosk.models import Consent, Kiosk, KioskMandate, KioskSession
+from gateway.kiosk.models import Consent, Kiosk, KioskSession
+from gateway.mandates.models import KioskMandate
 from gateway.staff import repository as staff
 from gateway.staff import service as staff_service
 from gateway.staff.models import StaffAccount

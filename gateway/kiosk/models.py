@@ -58,25 +58,6 @@ class Consent(StrEnum):
     PAPER = "paper"  # handed a paper form over the counter for the médiateur to key in
 
 
-class KioskMandate(Base):
-    """A resident's consent to one médiateur's help for one consultation, at one kiosk.
-
-    Kept after the kiosk session is wiped: it is the record of who helped whom with
-    what (never the resident's name), and it ends with the session.
-    """
-
-    __tablename__ = "kiosk_mandate"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosk.id"), index=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), index=True)
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
-    consent: Mapped[str] = mapped_column(String(16))
-    contribution_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id"))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
 class OnlineCode(Base):
     """A one-time code sent by SMS to prove a phone online: only its hash is kept.
 

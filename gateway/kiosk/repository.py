@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.errors import PortevoixError
-from gateway.kiosk.models import Kiosk, KioskMandate, KioskSession, OnlineCode
+from gateway.kiosk.models import Kiosk, KioskSession, OnlineCode
+from gateway.mandates.models import KioskMandate
 from gateway.staff.models import StaffAccount
 from gateway.store.base import as_utc
 from gateway.store.models import Consultation

@@ -9,7 +9,8 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import func, select
 
 from gateway.kiosk import service
-from gateway.kiosk.models import KioskMandate, KioskSession
+from gateway.kiosk.models import KioskSession
+from gateway.mandates.models import KioskMandate
 from gateway.runtime import Runtime
 from gateway.staff import service as staff
 from gateway.staff.models import StaffRole

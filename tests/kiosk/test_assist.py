@@ -14,7 +14,8 @@ from gateway.channels import build_runtime
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition
 from gateway.kiosk import service
-from gateway.kiosk.models import KioskMandate, KioskSession
+from gateway.kiosk.models import KioskSession
+from gateway.mandates.models import KioskMandate
 from gateway.runtime import Runtime
 from gateway.staff import service as staff
 from gateway.staff.models import StaffRole
