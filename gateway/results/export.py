@@ -2,7 +2,9 @@
 
 Free text appears only as moderation decided (`gateway.moderation.publishable`):
 masked, as an agent edited it, or not at all; the resident's own words stay in the
-store for agents. A participant appears as a pseudonym: the stored key hashed again with a random salt
+store for agents.
+
+A participant appears as a pseudonym: the stored key hashed again with a random salt
 drawn for this export and then forgotten. Within one export the same person has one
 pseudonym (so one-per-person can be checked); two exports cannot be joined on it, and
 nobody holding the store can recompute it.
