@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.contributions.decisions import ANSWERS_TO_REVIEW
+from gateway.moderation import DECIDED, MODERATED_TEXT, Moderated, moderate
 from gateway.staff.models import StaffAccount
 from gateway.store.models import (
     Answer,
@@ -30,7 +31,6 @@ from gateway.store.models import (
     Evidence,
 )
 from mediation.models import ReviewClaim, ReviewVote
-from mediation.moderation import Moderated, moderate
 
 # Long enough to look, listen and decide; short enough that a reviewer who left
 # does not hold an item for the afternoon.
@@ -47,7 +47,6 @@ REASON_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("personal_data", ("personal data", "insult")),
 )
 DISAGREEMENT = "disagreement"
-MODERATED_TEXT = "answer_text"
 REOPENED = "answer.reopened"
 ANSWER_DECISIONS = ("answer.accepted", "answer.corrected", "answer.rejected", REOPENED)
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
@@ -184,7 +183,7 @@ def _text_item(answer: Answer, contribution: Contribution, code: str, found: Mod
 def moderated(session: Session) -> set[int]:
     """The answers whose free text a person has moderated already."""
     query = select(AuditEvent.subject_id).where(
-        AuditEvent.subject_type == MODERATED_TEXT, AuditEvent.action.startswith("moderation.")
+        AuditEvent.subject_type == MODERATED_TEXT, AuditEvent.action.startswith(DECIDED)
     )
     return {int(subject) for subject in session.scalars(query)}
 

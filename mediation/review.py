@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from gateway import audit
 from gateway.contributions import decisions
 from gateway.contributions.decisions import DecisionRefused
+from gateway.moderation import DECIDED, MODERATED_TEXT
 from gateway.store.models import ContributionStatus
 from mediation import queue
 from mediation.queue import Item
@@ -63,7 +64,7 @@ def _moderate(session: Session, item: Item, action: Action, value: Any, actor: s
     payload = {"contribution": item.contribution_id, "question": item.question_id,
                "found": item.detail, "published": published}  # fmt: skip
     assert item.answer_id is not None
-    audit.append(session, f"moderation.{what}", queue.MODERATED_TEXT, item.answer_id, payload,
+    audit.append(session, f"{DECIDED}{what}", MODERATED_TEXT, item.answer_id, payload,
                  actor=actor)  # fmt: skip
 
 

@@ -1,5 +1,9 @@
 """Pseudonymous exports: never a stored participant key, never a raw identifier.
 
+Free text appears only as moderation decided (`gateway.moderation.publishable`):
+masked, as an agent edited it, or not at all; the resident's own words stay in the
+store for agents.
+
 A participant appears as a pseudonym: the stored key hashed again with a random salt
 drawn for this export and then forgotten. Within one export the same person has one
 pseudonym (so one-per-person can be checked); two exports cannot be joined on it, and
@@ -22,9 +26,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gateway.consultations import repository as consultations
+from gateway.consultations.schema import QuestionType
+from gateway.moderation import Decision, publishable
+from gateway.results import repository
 from gateway.results.tally import IMPORTED_SOURCES, QuestionTally, Tally
 from gateway.store.base import as_utc
-from gateway.store.models import Contribution, Participant
+from gateway.store.models import Answer, Contribution, Participant
 
 SALT_BYTES = 32
 CSV_COLUMNS = [
@@ -64,6 +71,9 @@ def pseudonymiser() -> Callable[[str | None], str | None]:
 
 def contributions(session: Session, code: str) -> Iterator[dict[str, Any]]:
     consultation = consultations.get(session, code)
+    definition = consultations.definition_of(consultation)
+    free_text = {q.id for q in definition.all_questions if q.type == QuestionType.TEXT}
+    decisions = repository.moderation_decisions(session, consultation.id)
     pseudonym = pseudonymiser()
     rows = session.execute(
         select(Contribution, Participant.key_hash)
@@ -84,7 +94,7 @@ def contributions(session: Session, code: str) -> Iterator[dict[str, Any]]:
             "answers": [
                 {
                     "question_id": a.question_id,
-                    "value": a.value,
+                    "value": _published(a, free_text, decisions),
                     "source": a.source,
                     "confidence": a.confidence,
                     "status": a.status,
@@ -92,6 +102,12 @@ def contributions(session: Session, code: str) -> Iterator[dict[str, Any]]:
                 for a in contribution.answers
             ],
         }
+
+
+def _published(answer: Answer, free_text: set[str], decisions: dict[int, Decision]) -> Any:
+    if answer.question_id not in free_text or not isinstance(answer.value, str):
+        return answer.value
+    return publishable(answer.value, decisions.get(answer.id))
 
 
 def to_json(session: Session, code: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Text, case, cast, func, null, select, text
 from sqlalchemy.orm import Session
 
+from gateway.moderation import DECIDED, MODERATED_TEXT, Decision
 from gateway.store.base import utcnow
 from gateway.store.models import (
     Answer,
@@ -169,6 +170,22 @@ def decided_after_review(session: Session, consultation_id: int) -> dict[str, in
         .group_by(Contribution.status)
     )
     return {status: count for status, count in rows}
+
+
+def moderation_decisions(session: Session, consultation_id: int) -> dict[int, Decision]:
+    """Each moderated answer's last decision on what of its free text is published (journal)."""
+    rows = session.execute(
+        select(Answer.id, AuditEvent.payload)
+        .join(AuditEvent, AuditEvent.subject_id == cast(Answer.id, Text))
+        .join(Contribution, Contribution.id == Answer.contribution_id)
+        .where(
+            Contribution.consultation_id == consultation_id,
+            AuditEvent.subject_type == MODERATED_TEXT,
+            AuditEvent.action.startswith(DECIDED),
+        )
+        .order_by(AuditEvent.id)
+    )
+    return {answer_id: Decision(payload.get("published")) for answer_id, payload in rows}
 
 
 def imported_totals(session: Session, consultation_id: int) -> list[ImportedTotal]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediation.moderation import moderate
+from gateway.moderation import moderate
 
 MASKED = [
     ("Appelez-moi au 06 12 34 56 78 pour le jardin", "Appelez-moi au […] pour le jardin"),

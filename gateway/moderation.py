@@ -1,8 +1,10 @@
 """Free text made fit to publish: personal data masked, insults flagged; the original stays.
 
 What a resident wrote is kept as they wrote it, for agents; only what is published
-goes through `moderate`. Detection errs towards masking: a masked word in a
-published idea costs less than a phone number on the town's website.
+goes through `publishable`: the text as an agent decided (masked, edited or
+withheld, journaled on the answer), else masked here, and withheld while it holds
+an insult. Detection errs towards masking: a masked word in a published idea costs
+less than a phone number on the town's website.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+# The journal's subject for an agent's decision on an answer's free text.
+MODERATED_TEXT = "answer_text"
+DECIDED = "moderation."
 MASK = "[…]"
 PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)\s?33\s?\(?0?\)?\s?[1-9]|0[1-9])(?:[\s.-]?\d{2}){4}(?!\d)")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
@@ -41,6 +46,21 @@ class Moderated:
     @property
     def needs_review(self) -> bool:
         return bool(self.masked or self.insults)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An agent's word on a free text: what to publish, None when withheld."""
+
+    published: str | None
+
+
+def publishable(text: str, decision: Decision | None) -> str | None:
+    """The free text as it may be published: as decided, else masked, insults withheld."""
+    if decision is not None:
+        return decision.published
+    found = moderate(text)
+    return None if found.insults else found.published
 
 
 def moderate(text: str) -> Moderated:
