@@ -25,18 +25,12 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from jinja2 import Environment
-from sqlalchemy import text
 
-from bench import databases
+from bench import databases, example_runtime
 from gateway.app import create_app
-from gateway.channels import build_runtime
 from gateway.clock import set_clock
-from gateway.config import Settings
 from gateway.kiosk import service
-from gateway.runtime import Runtime
-from gateway.store.migrate import upgrade
-from gateway.store.session import make_engine
-from tests.helpers import DURING, load_examples
+from tests.helpers import DURING
 
 TARGET_BYTES = 50_000
 TARGET_P99_MS = 20.0
@@ -78,23 +72,6 @@ class Timer:
         return sum(len(self.client.get(path).content) for path in set(ASSET.findall(html)))
 
 
-def _runtime(url: str, scratch: Path) -> Runtime:
-    if url.startswith("postgresql"):
-        with make_engine(url).begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    settings = Settings(
-        environment="test",
-        data_dir=scratch / "data",
-        database_url=url,
-        secret_key="bench-secret-key-that-is-long-enough-0123456789",  # type: ignore[arg-type]
-        stt_engine="none",
-    )
-    runtime = build_runtime(settings, dispatch=False)
-    upgrade(runtime.engine)
-    load_examples(runtime)
-    return runtime
-
-
 def _bare_app(app: FastAPI) -> None:
     @app.get("/bench/bare")
     def bare() -> HTMLResponse:
@@ -118,7 +95,7 @@ def one_pass(timer: Timer, base: str) -> None:
 
 
 def bench(name: str, url: str, scratch: Path, n: int) -> dict[str, Any]:
-    runtime = _runtime(url, scratch)
+    runtime = example_runtime(url, scratch)
     with runtime.sessions() as session, session.begin():
         kiosk_id = service.register(session, "bench", "Mairie").id
     app = create_app(runtime=runtime)

@@ -18,22 +18,17 @@ from statistics import quantiles
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
-from bench import databases
+from bench import databases, example_runtime
 from gateway.app import create_app
-from gateway.channels import build_runtime
 from gateway.clock import set_clock
-from gateway.config import Settings
 from gateway.contributions.door import record_intake
 from gateway.contributions.intake import DoorPolicy
 from gateway.runtime import Runtime
 from gateway.staff import service
 from gateway.staff.models import StaffRole
-from gateway.store.migrate import upgrade
 from gateway.store.models import AnswerSource, Channel
-from gateway.store.session import make_engine
-from tests.helpers import DURING, load_examples, make_intake
+from tests.helpers import DURING, make_intake
 
 TARGET_P99_MS = 100.0
 PASSWORD = "correct horse battery staple 2026"
@@ -41,19 +36,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def _runtime(url: str, scratch: Path, n: int) -> Runtime:
-    if url.startswith("postgresql"):
-        with make_engine(url).begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    settings = Settings(
-        environment="test",
-        data_dir=scratch / "data",
-        database_url=url,
-        secret_key="bench-secret-key-that-is-long-enough-0123456789",  # type: ignore[arg-type]
-        stt_engine="none",
-    )
-    runtime = build_runtime(settings, dispatch=False)
-    upgrade(runtime.engine)
-    load_examples(runtime)
+    runtime = example_runtime(url, scratch)
     with runtime.sessions() as session, session.begin():
         service.create_account(session, "bench", StaffRole.MEDIATEUR, PASSWORD)
         for _ in range(n):
