@@ -2,8 +2,8 @@
 
 Marker ids encode the page and the corner: id = 4 × (page − 1) + corner, corners
 numbered clockwise from the top left, so a scan at any rotation says which way up
-it is. The QR code holds the consultation code, the form's version (the definition's
-version hash and the places of the boxes: see `Layout.form_version`), page n of N, a
+it is. The QR code holds the consultation code, the form's version (the printed
+questions and the places of the boxes: see `Layout.form_version`), page n of N, a
 random serial per printed copy and a test-deck flag, signed with a MAC keyed by the
 gateway's secret: a serial nobody printed does not verify, and a photocopy carries a
 serial already seen.
@@ -35,7 +35,7 @@ class BadCode(PortevoixError):
 @dataclass(frozen=True)
 class PageCode:
     consultation: str
-    version: str  # the layout's form_version: definition and box places, hashed
+    version: str  # the layout's form_version: printed questions and box places, hashed
     page: int
     pages: int
     serial: str

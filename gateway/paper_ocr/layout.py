@@ -87,6 +87,8 @@ class Layout:
     version_hash: str
     ballot: bool
     pages: list[PagePlan]
+    # The printed questions, hashed: what a mark on this form means.
+    questions_hash: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -101,10 +103,12 @@ class Layout:
 
     @property
     def form_version(self) -> str:
-        """What a printed page's QR code carries: the definition's version and the boxes'
-        places, so a page is never read against boxes it was not printed with."""
+        """What a printed page's QR code carries: the printed questions and the boxes'
+        places, so a page is never read against boxes or options it was not printed
+        with. The rest of the definition is left out: extending the closing date or
+        publishing the results must not make the forms already handed out unreadable."""
         boxes = json.dumps(self.as_json()["pages"], sort_keys=True)
-        digest = hashlib.sha256(f"{self.version_hash}:{boxes}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{self.questions_hash}:{boxes}".encode()).hexdigest()
         return digest[: codes.VERSION_CHARS].upper()
 
     def page(self, number: int) -> PagePlan | None:
@@ -122,9 +126,17 @@ def plan(definition: Definition, version_hash: str) -> Layout:
     """Lay out every printed question over as many A4 pages as it takes."""
     writer = _Writer()
     writer.header(definition)
-    for question in printed_questions(definition):
+    questions = printed_questions(definition)
+    for question in questions:
         writer.question(question)
-    return Layout(definition.code, version_hash, definition.kind == Kind.VOTE, writer.pages)
+    printed = json.dumps([q.model_dump(mode="json") for q in questions], sort_keys=True)
+    return Layout(
+        definition.code,
+        version_hash,
+        definition.kind == Kind.VOTE,
+        writer.pages,
+        hashlib.sha256(printed.encode()).hexdigest(),
+    )
 
 
 class _Writer:

@@ -220,7 +220,7 @@ def test_the_same_file_twice_is_recognised_by_its_hash(runtime: Runtime, tmp_pat
 def test_forged_outdated_and_foreign_forms_are_rejected(runtime: Runtime, tmp_path: Path) -> None:
     layout = make_layout(runtime, "BUDGET")
     forged = make_pages(make_pdf(layout, codes.mac_key(b"another gateway's secret")), DPI)[0]
-    outdated = replace(layout, version_hash="0" * 64)
+    outdated = replace(layout, questions_hash="0" * 64)
     old = make_pages(make_pdf(outdated, key_of(runtime)), DPI)[0]
     blank = np.full((2339, 1654), 255, np.uint8)
     noise = np.random.default_rng(3).integers(0, 256, (1600, 1200), dtype=np.uint8)
@@ -237,6 +237,48 @@ def test_forged_outdated_and_foreign_forms_are_rejected(runtime: Runtime, tmp_pa
     assert "signature" in lines[0]["reason"]
     assert "outdated" in lines[1]["reason"]
     assert "no form markers" in lines[2]["reason"] and "no form markers" in lines[3]["reason"]
+    assert _contributions(runtime) == []
+
+
+def _edit(runtime: Runtime, code: str, change: dict[str, Any]) -> None:
+    """Save a new version of a definition, as `portevoix consultations load` would."""
+    with transaction(runtime.sessions) as session:
+        definition = consultations.definition_of(consultations.get(session, code))
+        edited = Definition.model_validate({**definition.model_dump(mode="json"), **change})
+        assert consultations.save_definition(session, edited)[1]
+
+
+def test_forms_printed_before_an_edit_that_leaves_them_unchanged_are_still_read(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    layout = make_layout(runtime, "BUDGET")
+    page = make_ballot(runtime, layout, BANCS)
+    with runtime.sessions() as session:
+        closes_at = consultations.definition_by_code(session, "BUDGET").closes_at  # type: ignore[union-attr]
+    _edit(runtime, "BUDGET", {"closes_at": (closes_at + timedelta(days=7)).isoformat()})
+
+    lines = scan(runtime, [make_png(tmp_path, page, "p.png")])
+
+    assert [line["status"] for line in lines] == ["read"]
+    assert len(_contributions(runtime)) == 1
+
+
+def test_forms_printed_before_their_options_changed_are_outdated(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    layout = make_layout(runtime, "BUDGET")
+    page = make_ballot(runtime, layout, BANCS)
+    with runtime.sessions() as session:
+        definition = consultations.definition_by_code(session, "BUDGET")
+    assert definition is not None
+    questions = [q.model_dump(mode="json") for q in definition.questions]
+    questions[0]["options"][0]["label"]["fr"] = "Autre chose"
+    _edit(runtime, "BUDGET", {"questions": questions})
+
+    lines = scan(runtime, [make_png(tmp_path, page, "p.png")])
+
+    assert [line["status"] for line in lines] == ["rejected"]
+    assert "outdated" in lines[0]["reason"]
     assert _contributions(runtime) == []
 
 
