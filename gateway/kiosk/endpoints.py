@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from gateway.consultations.schema import Definition
@@ -64,6 +65,62 @@ def resident(request: Request, session: SessionDep, place: PlaceDep) -> KioskSes
 
 ResidentDep = Annotated[KioskSession | None, Depends(resident)]
 
+Screen = Callable[[Request, Session, Place, KioskSession | None], Response]
+Posted = Callable[[Request, Session, Place, KioskSession | None, FormData], Response]
+
+
+def add_screen_routes(
+    router: APIRouter,
+    path: str,
+    place_of: Callable[..., Place],
+    resident: Callable[..., KioskSession | None],
+) -> None:
+    """Route under `path` the screens a kiosk and the online pages share alike."""
+    place, row = Depends(place_of), Depends(resident)
+    form = Depends(posted_form)
+
+    def shown(screen: Screen) -> Callable[..., Response]:
+        def endpoint(
+            request: Request,
+            session: SessionDep,
+            place: Place = place,
+            row: KioskSession | None = row,
+        ) -> Response:
+            return screen(request, session, place, row)
+
+        return endpoint
+
+    def posted(screen: Posted) -> Callable[..., Response]:
+        def endpoint(
+            request: Request,
+            session: SessionDep,
+            place: Place = place,
+            row: KioskSession | None = row,
+            form: FormData = form,
+        ) -> Response:
+            return screen(request, session, place, row, form)
+
+        return endpoint
+
+    def outbox(
+        request: Request, session: SessionDep, place: Place = place, form: FormData = form
+    ) -> Response:
+        return screens.outbox(request, session, place, form)
+
+    def text_size(request: Request, place: Place = place, form: FormData = form) -> Response:
+        return screens.text_size(request, place, form)
+
+    router.add_api_route(f"{path}/question", shown(screens.question), methods=["GET"])
+    router.add_api_route(f"{path}/answer", posted(screens.answer), methods=["POST"])
+    router.add_api_route(f"{path}/summary", shown(screens.summary), methods=["GET"])
+    router.add_api_route(f"{path}/summary", posted(screens.confirm), methods=["POST"])
+    router.add_api_route(f"{path}/outbox", outbox, methods=["POST"])
+    router.add_api_route(f"{path}/receipt", shown(screens.receipt), methods=["GET"])
+    router.add_api_route(f"{path}/text-size", text_size, methods=["POST"])
+
+
+add_screen_routes(pages, "/{kiosk_id}", place_of, resident)
+
 
 def _kiosk(place: Place) -> Kiosk:
     assert place.kiosk is not None, "a kiosk route without its kiosk"
@@ -91,48 +148,9 @@ def start(
     return screens.start(request, session, place, row, code)
 
 
-@pages.get("/{kiosk_id}/question")
-def question(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
-    return screens.question(request, session, place, row)
-
-
-@pages.post("/{kiosk_id}/answer")
-def answer(
-    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, form: FormDep
-) -> Response:
-    return screens.answer(request, session, place, row, form)
-
-
-@pages.get("/{kiosk_id}/summary")
-def summary(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
-    return screens.summary(request, session, place, row)
-
-
-@pages.post("/{kiosk_id}/summary")
-def confirm(
-    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, form: FormDep
-) -> Response:
-    return screens.confirm(request, session, place, row, form)
-
-
-@pages.post("/{kiosk_id}/outbox")
-def outbox(request: Request, session: SessionDep, place: PlaceDep, form: FormDep) -> Response:
-    return screens.outbox(request, session, place, form)
-
-
-@pages.get("/{kiosk_id}/receipt")
-def receipt(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
-    return screens.receipt(request, session, place, row)
-
-
 @pages.api_route("/{kiosk_id}/end", methods=["GET", "POST"])
 def end(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
     return screens.end(request, session, place, row)
-
-
-@pages.post("/{kiosk_id}/text-size")
-def text_size(request: Request, place: PlaceDep, form: FormDep) -> Response:
-    return screens.text_size(request, place, form)
 
 
 @pages.get("/{kiosk_id}/assist")

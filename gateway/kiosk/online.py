@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from gateway.consultations.schema import Definition, Policy
 from gateway.deps import SessionDep
 from gateway.kiosk import codes, screens, service
-from gateway.kiosk.endpoints import FormDep, KioskNotFound, KioskRoute
+from gateway.kiosk.endpoints import FormDep, KioskNotFound, KioskRoute, add_screen_routes
 from gateway.kiosk.models import KioskSession
 from gateway.kiosk.service import Place
 from gateway.store.models import Channel
@@ -45,6 +45,8 @@ def resident(request: Request, session: SessionDep, place: PlaceDep) -> KioskSes
 
 
 ResidentDep = Annotated[KioskSession | None, Depends(resident)]
+
+add_screen_routes(router, "/{code}", place_of, resident)
 
 
 def _code(place: Place) -> str:
@@ -136,45 +138,6 @@ def start(request: Request, session: SessionDep, place: PlaceDep, row: ResidentD
     return screens.start(request, session, place, row, _code(place))
 
 
-@router.get("/{code}/question")
-def question(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
-    return screens.question(request, session, place, row)
-
-
-@router.post("/{code}/answer")
-def answer(
-    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, form: FormDep
-) -> Response:
-    return screens.answer(request, session, place, row, form)
-
-
-@router.get("/{code}/summary")
-def summary(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
-    return screens.summary(request, session, place, row)
-
-
-@router.post("/{code}/summary")
-def confirm(
-    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, form: FormDep
-) -> Response:
-    return screens.confirm(request, session, place, row, form)
-
-
-@router.post("/{code}/outbox")
-def outbox(request: Request, session: SessionDep, place: PlaceDep, form: FormDep) -> Response:
-    return screens.outbox(request, session, place, form)
-
-
-@router.get("/{code}/receipt")
-def receipt(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
-    return screens.receipt(request, session, place, row)
-
-
 @router.post("/{code}/end")
 def end(request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep) -> Response:
     return screens.end(request, session, place, row)
-
-
-@router.post("/{code}/text-size")
-def text_size(request: Request, place: PlaceDep, form: FormDep) -> Response:
-    return screens.text_size(request, place, form)
