@@ -9,6 +9,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import text
+from starlette.exceptions import HTTPException
 
 from gateway import channels
 from gateway.config import Settings, get_settings
@@ -18,6 +19,7 @@ from gateway.limits import BodySizeLimit
 from gateway.results.endpoints import router as results_router
 from gateway.runtime import Runtime
 from gateway.staff.endpoints import router as staff_router
+from gateway.web import home
 from gateway.web.static import static_files
 from mediation.endpoints import router as mediation_router
 
@@ -62,12 +64,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         max_upload_bytes=settings.max_upload_bytes,
     )
     app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_exception_handler(HTTPException, home.not_found)
     for adapter in channels.enabled(settings):
         if adapter.router is not None:
             app.include_router(adapter.router)
     app.include_router(staff_router)
     app.include_router(results_router)
     app.include_router(mediation_router)
+    app.include_router(home.router)
     app.mount("/static", static_files(), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -57,6 +57,21 @@ def normalise_phone(raw: str, region: str = "FR") -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+def spoken_number(e164: str, region: str = "FR") -> str:
+    """A number as residents write it ("06 12 34 56 78"); abroad, in international form."""
+    try:
+        number = phonenumbers.parse(e164, region)
+    except phonenumbers.NumberParseException:
+        return e164
+    national = phonenumbers.region_code_for_number(number) == region
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if national
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return str(phonenumbers.format_number(number, style))
+
+
 def _text(raw: str) -> str:
     # NFKC folds full-width and compatibility forms; split() also removes
     # non-breaking and other Unicode spaces, and collapses runs of them.

@@ -115,13 +115,14 @@ def counts_per_kiosk(session: Session) -> list[Row[Any]]:
     return list(
         session.execute(
             select(
+                Kiosk.id,
                 Kiosk.name,
                 Kiosk.place,
                 func.count(KioskMandate.id).label("mandates"),
                 func.count(KioskMandate.contribution_id).label("contributions"),
             )
             .outerjoin(KioskMandate, KioskMandate.kiosk_id == Kiosk.id)
-            .group_by(Kiosk.name, Kiosk.place)
+            .group_by(Kiosk.id, Kiosk.name, Kiosk.place)
             .order_by(Kiosk.name)
         )
     )

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from gateway.config import Settings
+from gateway.consultations import repository as consultations
 from gateway.deps import SessionDep, runtime_of
 from gateway.http import ErrorOut
 from gateway.i18n import N_
@@ -31,6 +32,7 @@ from gateway.staff.deps import (
 from gateway.staff.hashing import WeakSecret
 from gateway.staff.models import StaffRole, StaffSession
 from gateway.store.base import utcnow
+from gateway.store.models import Channel
 from gateway.web.pages import render, secure_cookies
 
 router = APIRouter(prefix="/staff", tags=["staff"])
@@ -49,6 +51,10 @@ ROLE_LABELS = {
 
 def _settings(request: Request) -> Settings:
     return runtime_of(request).settings
+
+
+# Who scans paper forms (the paper pages' own rule); an admin may do anything.
+PAPER_ROLES = {StaffRole.AGENT, StaffRole.ADMIN}
 
 
 @router.get("/sign-in", include_in_schema=False)
@@ -108,9 +114,21 @@ def _cookie_flags(settings: Settings) -> dict[str, Any]:
 
 @router.get("/", include_in_schema=False)
 def home(request: Request, session: SessionDep, staff: StaffPage) -> HTMLResponse:
+    listed = [
+        (c.code, consultations.definition_of(c).title) for c in consultations.list_all(session)
+    ]
     session.commit()  # keeps the session's last use
     can_set_pin = staff.account.role in service.PIN_ROLES
-    return _staff_page(request, staff, "gateway.staff:home.html", can_set_pin=can_set_pin)
+    enabled = runtime_of(request).settings.channels
+    paper = staff.account.role in PAPER_ROLES and (enabled is None or Channel.PAPER in enabled)
+    return _staff_page(
+        request,
+        staff,
+        "gateway.staff:home.html",
+        can_set_pin=can_set_pin,
+        consultations=listed,
+        paper=paper,
+    )
 
 
 @router.get("/pin", include_in_schema=False)
