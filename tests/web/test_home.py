@@ -16,8 +16,10 @@ from gateway.channels import build_runtime
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition
 from gateway.runtime import Runtime
+from gateway.staff.models import StaffRole
 from tests.conftest import Clock, make_settings
 from tests.helpers import load_examples
+from tests.staff.conftest import cheap_hashes, make_account, sign_in  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("clock")
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -92,3 +94,15 @@ def test_a_lost_browser_gets_a_page_and_an_api_client_json(client: TestClient) -
     assert posted.status_code in (404, 405) and posted.headers["content-type"].startswith(
         "application/json"
     )
+
+
+def test_the_staff_home_links_every_consultation_s_results(client: TestClient) -> None:
+    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    make_account(runtime, "alice", StaffRole.AGENT)
+    sign_in(client, "alice")
+
+    page = client.get("/staff/")
+
+    assert "<title>Espace agents — Porte-voix</title>" in page.text
+    assert page.text.count('href="/results/') == 2
+    assert 'href="/staff/paper"' in page.text
