@@ -7,6 +7,9 @@ transcript became an answer:
   the names and synonyms the definition gives each option, and any distinctive word
   of an option's label (a word no other option's label has, and not a stop word:
   "le collège" names "Des pistes cyclables vers le collège");
+- bands: when every option is a range of a number ("Moins de 18 ans", "18 à 29 ans",
+  "60 ans ou plus"), an amount no position could be falls in its band ("j'ai 45 ans",
+  "soixante-dix", "plus de 60"); "moins de 30" across two bands is unclear;
 - yes/no: the options' synonyms; the default options of a yes/no question also take
   the adverbs that plainly answer a question about a habit ("souvent", "jamais", see
   `gateway.consultations.schema`); "non" with a plain negation ("non, je n'y vais
@@ -33,6 +36,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from text_to_num import alpha2digit, text2num
@@ -201,7 +205,7 @@ def read_answer(question: Question, text: str) -> Reading:
 
 
 def _one_choice(question: Question, text: str) -> Reading:
-    keys = choices(question, text)
+    keys = choices(question, text) or _in_band(question, text)
     if not keys:
         return Reading(problem=Problem.UNCLEAR_CHOICE)
     if len(keys) != 1:
@@ -218,6 +222,75 @@ def _several_choices(question: Question, text: str) -> Reading:
     if len(keys) < question.min_choices:
         return Reading(problem=Problem.TOO_FEW, values={"min": question.min_choices})
     return Reading(value=keys)
+
+
+# Bands: options that are ranges of a number, such as age bands.
+
+# "Moins de 18 ans", "Under 18"; "60 ans ou plus", "60 and over", "plus de 60", "60+".
+_BELOW_WORDS = frozenset({"moins", "under", "less", "below", "avant"})
+_ABOVE_WORDS = frozenset({"plus", "over", "more", "above", "apres"})
+# The only words an amount may come with: "j'ai 45 ans", "I'm 45 years old".
+_AMOUNT_WORDS = frozenset(
+    {"je", "ai", "ans", "an", "annees", "age", "agee", "de", "environ", "i", "m", "am"}
+    | {"im", "years", "year", "old", "about", "than", "et", "ou", "and", "or"}
+)
+_INTEGER = re.compile(r"^\d{1,3}$")
+Band = tuple[float, float]
+
+
+def _in_band(question: Question, text: str) -> list[str] | None:
+    """The band an amount falls in ("45" or "j'ai 45 ans" -> "30 à 59 ans"), or None.
+
+    Only when every option is a band, the bands do not overlap, and the amount is
+    one number that no position could be (positions were tried first)."""
+    bands = _vocabulary(question).bands
+    if bands is None:
+        return None
+    tokens = _alpha2digit(" ".join(words(text))).split()
+    amounts = [int(token) for token in tokens if _INTEGER.match(token)]
+    others = {token for token in tokens if not _INTEGER.match(token)}
+    if len(amounts) != 1 or amounts[0] <= len(question.options):
+        return None
+    if not others <= _AMOUNT_WORDS | _BELOW_WORDS | _ABOVE_WORDS:
+        return None
+    if others & _BELOW_WORDS and others & _ABOVE_WORDS:
+        return None
+    # "moins de 30" is any amount under 30, "plus de 59" any from 60: clear only when
+    # one band holds all of it.
+    low, high = float(amounts[0]), amounts[0] + 1.0
+    if others & _BELOW_WORDS:
+        low, high = float("-inf"), float(amounts[0])
+    elif others & _ABOVE_WORDS:
+        low, high = amounts[0] + 1.0, float("inf")
+    found = [key for key, (start, end) in bands.items() if start < high and low < end]
+    return found if len(found) == 1 else None
+
+
+def _bands(question: Question) -> dict[str, Band] | None:
+    """Each option's band [low, high), read from its French label; None if not all are."""
+    bands = {}
+    for option in question.options:
+        band = _band(words(option.label.fr))
+        if band is None:
+            return None
+        bands[option.key] = band
+    ordered = sorted(bands.values())
+    if any(high > low for (_, high), (low, _) in pairwise(ordered)):
+        return None
+    return bands
+
+
+def _band(label: list[str]) -> Band | None:
+    numbers = [int(word) for word in label if _INTEGER.match(word)]
+    if len(numbers) == 2 and numbers[0] < numbers[1]:
+        return (numbers[0], numbers[1] + 1)
+    if len(numbers) != 1:
+        return None
+    if _BELOW_WORDS & set(label):
+        return (float("-inf"), numbers[0])
+    if _ABOVE_WORDS & set(label):
+        return (numbers[0], float("inf"))
+    return None
 
 
 # Choices.
@@ -253,6 +326,8 @@ class _Vocabulary:
     label_fillers: frozenset[str]
     question_stems: frozenset[str]
     longest: int
+    # Each option's range when the options are ranges of a number (age bands).
+    bands: dict[str, Band] | None = None
 
 
 def choices(question: Question, text: str) -> list[str] | None:
@@ -307,7 +382,8 @@ def _work_out_vocabulary(question: Question) -> _Vocabulary:
         for word in words(name)
         if word.isalpha() and word not in NEGATIONS and word not in _ALTERNATIVES
     }
-    return _Vocabulary(phrases, label_words, frozenset(fillers), stems, longest)
+    bands = _bands(question)
+    return _Vocabulary(phrases, label_words, frozenset(fillers), stems, longest, bands)
 
 
 def _question_stems(question: Question) -> frozenset[str]:

@@ -166,8 +166,19 @@ TABLE: list[tuple[Question, str, Any]] = [
     (AGE, "60 ans ou plus", "60-plus"),
     (AGE, "moins de 18 ans", "moins-18"),
     (AGE, "under 18", "moins-18"),
-    (AGE, "29", UNCLEAR),
-    (AGE, "j'ai 45 ans", UNCLEAR),
+    # age bands: an age no position could be falls in its band
+    (AGE, "29", "18-29"),
+    (AGE, "j'ai 45 ans", "30-59"),
+    (AGE, "17", "moins-18"),
+    (AGE, "soixante-dix ans", "60-plus"),
+    (AGE, "I'm 30 years old", "30-59"),
+    (AGE, "plus de 60", "60-plus"),
+    (AGE, "plus de 59 ans", "60-plus"),
+    (AGE, "moins de 30", UNCLEAR),  # under 18 or 18 to 29
+    (AGE, "45 ou 50", UNCLEAR),
+    (AGE, "j'ai 45 ans et demi", UNCLEAR),
+    (AGE, "45 euros", UNCLEAR),
+    (AGE, "3", "30-59"),  # a position first, as the question lists them
     (DISTRICT, "j'habite le quartier des Tilleuls", "tilleuls"),
     (DISTRICT, "la gare", "gare"),
     (DISTRICT, "centre-ville", "centre"),
@@ -313,6 +324,24 @@ def test_a_word_two_labels_share_names_no_option() -> None:
     assert read_answer(question, "jardin").problem == UNCLEAR  # in two labels
     assert read_answer(question, "le nord").value == "place"  # a synonym beats a label word
     assert read_answer(question, "les nords").problem == UNCLEAR  # claimed twice
+
+
+def _bands(*labels: str) -> Question:
+    options = [{"key": f"o{i}", "label": {"fr": label}} for i, label in enumerate(labels)]
+    return Question.model_validate(
+        {"id": "combien", "type": "single_choice", "text": {"fr": "Combien ?"}, "options": options}
+    )
+
+
+def test_amounts_fall_in_bands_only_when_every_option_is_one_and_none_overlap() -> None:
+    visits = _bands("1 à 4 fois", "5 à 9 fois", "10 fois ou plus")
+    assert read_answer(visits, "7").value == "o1"
+    assert read_answer(visits, "douze").value == "o2"
+    assert read_answer(visits, "2").value == "o1"  # a position, as listed
+    with_never = _bands("Jamais", "1 à 4 fois", "5 fois ou plus")
+    assert read_answer(with_never, "7").problem == UNCLEAR
+    overlapping = _bands("10 à 20", "15 à 30", "plus de 30")
+    assert read_answer(overlapping, "25").problem == UNCLEAR
 
 
 def test_a_negation_in_the_question_still_counts_in_the_answer() -> None:
