@@ -277,7 +277,8 @@ def channel_urls(base: str, settings: Settings) -> list[str]:
     lines = [
         line for adapter in channels.enabled(settings) for line in adapter.urls(base, settings)
     ]
-    return [*lines, f"staff pages    {base}/staff/", f"health         {base}/healthz"]
+    home = f"residents      {base}/  (what is open, and every way to answer)"
+    return [home, *lines, f"staff pages    {base}/staff/", f"health         {base}/healthz"]
 
 
 @app.command()
