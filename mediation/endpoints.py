@@ -19,7 +19,7 @@ from fastapi.responses import (
 from sqlalchemy.orm import Session
 
 from gateway.consultations import repository as consultations
-from gateway.contributions import decisions
+from gateway.contributions import decisions, reviewed
 from gateway.contributions.decisions import DecisionRefused
 from gateway.deps import SessionDep, runtime_of
 from gateway.errors import NotFound
@@ -224,7 +224,7 @@ def journal_page(
     """The journal, newest first, filtered by who, what, when and which contribution."""
     rows = journal.events(session, filters)
     export = f"/mediation/journal.csv?{request.url.query}"
-    decided = sorted(journal.decided_per_channel(session).items())
+    decided = sorted(reviewed.per_channel(session).items())
     session.commit()
     context = {"events": rows, "filters": filters, "export": export, "decided": decided}
     return _page(request, staff, "mediation:journal.html", context)
