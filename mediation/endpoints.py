@@ -32,6 +32,7 @@ from gateway.store.base import utcnow
 from gateway.store.models import ContributionEvidence, Evidence
 from gateway.web.pages import PAGE_HEADERS, render
 from mediation import double, journal, oversight, queue, review
+from mediation import undo as undo_last
 from mediation.queue import Filters, Item
 
 router = APIRouter(prefix="/mediation", tags=["mediation"])
@@ -84,10 +85,10 @@ def review_next(session: SessionDep, staff: ReadPage, filters: FiltersDep) -> Re
 
 @router.post("/review/undo", include_in_schema=False)
 def undo(request: Request, session: SessionDep, form: DecisionForm) -> Response:
-    """Undo one's own last decision, while its contribution has not been settled."""
+    """Undo one's own last decision, while what it decided does not count yet."""
     actor = _actor(form.staff)
     try:
-        key = review.undo(session, actor)
+        key = undo_last.undo(session, actor, form.staff.account.id)
     except DecisionRefused as refused:
         session.rollback()
         raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None

@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.contributions import reviewed
 from gateway.contributions.decisions import ANSWERS_TO_REVIEW
 from gateway.moderation import DECIDED, MODERATED_TEXT, Moderated, moderate
 from gateway.staff.models import StaffAccount
@@ -47,8 +48,11 @@ REASON_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("personal_data", ("personal data", "insult")),
 )
 DISAGREEMENT = "disagreement"
-REOPENED = "answer.reopened"
-ANSWER_DECISIONS = ("answer.accepted", "answer.corrected", "answer.rejected", REOPENED)
+STATUS_CHANGED = "contribution.status_changed"
+# Every decision a reviewer takes, undos included, as the journal names them: the
+# last of these is the one an undo considers (status changes only out of review).
+DECISIONS = (*reviewed.DECIDED, reviewed.REOPENED, "contribution.reopened",
+             "review.first", "review.agreed", "review.disputed", "review.withdrawn")  # fmt: skip
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 REASONS = ("low_confidence", "speech", "handwriting", "unclear_text", "duplicate", "overvote",
            "ambiguous_mark", "assisted", "personal_data", "disagreement", "other")  # fmt: skip
@@ -250,15 +254,32 @@ def duplicate_of(item: Item) -> int | None:
 
 
 def last_decision(session: Session, actor: str) -> AuditEvent | None:
-    """The actor's last decision on an answer, unless it was an undo."""
+    """The actor's last decision in review, moderation or undo, as journaled."""
+    out_of_review = and_(
+        AuditEvent.action == STATUS_CHANGED,
+        AuditEvent.payload["from"].as_string() == ContributionStatus.REVIEW.value,
+    )
+    decided = or_(
+        AuditEvent.action.in_(DECISIONS), out_of_review, AuditEvent.action.startswith(DECIDED)
+    )
     query = (
         select(AuditEvent)
-        .where(AuditEvent.actor == actor, AuditEvent.action.in_(ANSWER_DECISIONS))
+        .where(AuditEvent.actor == actor, decided)
         .order_by(AuditEvent.id.desc())
         .limit(1)
     )
-    event = session.scalar(query)
-    return event if event is not None and event.action != REOPENED else None
+    return session.scalar(query)
+
+
+def decided_since(session: Session, event: AuditEvent) -> bool:
+    """Whether someone else journaled a decision on `event`'s subject after it."""
+    query = select(AuditEvent.id).where(
+        AuditEvent.subject_type == event.subject_type,
+        AuditEvent.subject_id == event.subject_id,
+        AuditEvent.id > event.id,
+        AuditEvent.actor != event.actor,
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def answer_value(session: Session, answer_id: int) -> Any:

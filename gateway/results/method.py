@@ -115,10 +115,15 @@ def method(
             scans, definition, language, reviewed.per_channel(session, consultation_id)
         ),
         awaiting_review=statuses.get(ContributionStatus.REVIEW.value, 0),
-        reviewed=repository.decided_after_review(session, consultation_id),
+        reviewed=_left_review(repository.decided_after_review(session, consultation_id)),
         not_counted={s: n for s, n in sorted(statuses.items()) if s not in ("counted", "review")},
         import_rule=t(language, IMPORT_RULE, minutes=DUPLICATE_MINUTES),
     )
+
+
+def _left_review(decided: dict[str, int]) -> dict[str, int]:
+    """Leave out contributions a reviewer's undo sent back to review: decided no longer."""
+    return {status: n for status, n in decided.items() if status != ContributionStatus.REVIEW}
 
 
 def _readings(
