@@ -98,8 +98,10 @@ def parse_key(key: str) -> tuple[str, int] | None:
     return (found.group(1), int(found.group(2))) if found else None
 
 
-def queue(session: Session, filters: Filters, now: datetime) -> list[Item]:
-    """Items to decide, lowest confidence first, filtered as asked."""
+def queue(
+    session: Session, filters: Filters, now: datetime, limit: int | None = QUEUE_LIMIT
+) -> list[Item]:
+    """Items to decide, lowest confidence first, filtered as asked; all of them: limit None."""
     items = [*_answer_items(session, filters), *_contribution_items(session, filters),
              *_text_items(session, filters)]  # fmt: skip
     split = disputed(session)
@@ -107,7 +109,7 @@ def queue(session: Session, filters: Filters, now: datetime) -> list[Item]:
     if filters.reason:
         items = [item for item in items if item.reason == filters.reason]
     items.sort(key=lambda item: (item.confidence, item.contribution_id, item.key))
-    return items[:QUEUE_LIMIT]
+    return items[:limit]
 
 
 def item(session: Session, key: str) -> Item | None:
