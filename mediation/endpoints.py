@@ -103,6 +103,8 @@ def review_item(
 ) -> HTMLResponse:
     found = _item(session, key)
     now = utcnow()
+    # Opening an item claims it, though a GET: a claim is a lease that lapses, not a
+    # decision, and it is what makes `next` send two reviewers to different items.
     free = _can_decide(staff) and _for(staff, key) and key not in _not_mine(session, staff, now)
     mine = free and queue.claim(session, key, staff.account.id, now)
     holder = None if mine else queue.holder(session, key, now)

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from gateway.contributions import reviewed
 from gateway.contributions.decisions import ANSWERS_TO_REVIEW
-from gateway.moderation import DECIDED, MODERATED_TEXT, Moderated, moderate
+from gateway.moderation import DECIDED, Moderated, moderate
+from gateway.results import repository as results
 from gateway.staff.models import StaffAccount
 from gateway.store.models import (
     Answer,
@@ -158,7 +159,7 @@ def _text_items(session: Session, filters: Filters, *where: Any) -> list[Item]:
         .where(Contribution.status == ContributionStatus.COUNTED, *where),
         filters,
     )
-    done = moderated(session)
+    done = results.moderation_decisions(session)
     items = []
     for answer, contribution, code in session.execute(query):
         if isinstance(answer.value, str) and answer.id not in done:
@@ -184,14 +185,6 @@ def _text_item(answer: Answer, contribution: Contribution, code: str, found: Mod
         # Last in the queue: nothing counts on it, it only waits for publication.
         confidence=1.0,
     )
-
-
-def moderated(session: Session) -> set[int]:
-    """The answers whose free text a person has moderated already."""
-    query = select(AuditEvent.subject_id).where(
-        AuditEvent.subject_type == MODERATED_TEXT, AuditEvent.action.startswith(DECIDED)
-    )
-    return {int(subject) for subject in session.scalars(query)}
 
 
 def _filtered(query: _Query, filters: Filters) -> _Query:
