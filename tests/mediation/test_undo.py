@@ -9,6 +9,7 @@ from sqlalchemy import select
 from gateway.app import create_app
 from gateway.contributions import decisions
 from gateway.contributions.intake import IntakeResult
+from gateway.results.tally import tally
 from gateway.runtime import Runtime
 from gateway.staff.models import StaffRole
 from gateway.store.models import AuditEvent, Channel, ContributionStatus
@@ -54,6 +55,8 @@ def test_a_duplicate_set_aside_goes_back_to_review_as_it_waited(
     reopened = contribution(store, held.contribution_id)
     assert (reopened.status, reopened.status_reason) == (ContributionStatus.REVIEW, waited)
     assert ("contribution.reopened", "staff:alice") in journal(store, held.contribution_id)
+    with store.sessions() as session:  # decided no longer, in the results' method
+        assert tally(session, "BUDGETREV").method.reviewed == {}
     assert f">{key}<" in client.get("/mediation/review?reason=duplicate").text
     assert undo(client).status_code == 409  # an undo is not undone
     assert decide(client, key, "accept").status_code == 409  # the first one still counts
