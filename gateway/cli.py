@@ -28,6 +28,7 @@ from gateway.runtime import Runtime
 from gateway.staff.cli import app as users_app
 from gateway.store.migrate import upgrade
 from gateway.store.session import transaction
+from mediation.cli import app as mediation_app
 
 app = typer.Typer(
     help="Porte-voix: one store for every way residents take part.", no_args_is_help=True
@@ -40,6 +41,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(import_app, name="import")
+app.add_typer(mediation_app, name="mediation")
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 

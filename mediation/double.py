@@ -23,6 +23,7 @@ from mediation.queue import Item
 from mediation.review import Action
 
 REVIEW_ITEM = "review_item"
+FIRST = "review.first"
 
 
 class Outcome(StrEnum):
@@ -32,8 +33,9 @@ class Outcome(StrEnum):
 
 
 def votes(session: Session, key: str) -> list[ReviewVote]:
+    """The item's first reviews, locked: a second review and a withdrawal wait for each other."""
     query = select(ReviewVote).where(ReviewVote.item == key).order_by(ReviewVote.id)
-    return list(session.scalars(query))
+    return list(session.scalars(query.with_for_update()))
 
 
 def decide(
@@ -53,10 +55,21 @@ def decide(
         return Outcome.AGREED
     session.add(ReviewVote(item=item.key, staff_id=staff_id, action=action.value, value=canonical))
     outcome = Outcome.DISPUTED if earlier else Outcome.WAITING
-    _journal(
-        session, item, "review.disputed" if earlier else "review.first", actor, action, canonical
-    )
+    _journal(session, item, "review.disputed" if earlier else FIRST, actor, action, canonical)
     return outcome
+
+
+def withdraw(session: Session, key: str, staff_id: int, actor: str) -> None:
+    """Take back one's first review of an item, while no second reviewer has decided it."""
+    found = votes(session, key)
+    mine = [vote for vote in found if vote.staff_id == staff_id]
+    if not mine:
+        raise DecisionRefused("a second reviewer decided this item since: it is settled")
+    if len(found) > 1:
+        raise DecisionRefused("another reviewer decided this item after you: an agent decides")
+    session.delete(mine[0])
+    payload = {"action": mine[0].action, "value": json.dumps(mine[0].value, ensure_ascii=False)}
+    audit.append(session, "review.withdrawn", REVIEW_ITEM, key, payload, actor=actor)
 
 
 def settle(session: Session, key: str) -> None:

@@ -19,7 +19,7 @@ from fastapi.responses import (
 from sqlalchemy.orm import Session
 
 from gateway.consultations import repository as consultations
-from gateway.contributions import decisions
+from gateway.contributions import decisions, reviewed
 from gateway.contributions.decisions import DecisionRefused
 from gateway.deps import SessionDep, runtime_of
 from gateway.errors import NotFound
@@ -32,6 +32,7 @@ from gateway.store.base import utcnow
 from gateway.store.models import ContributionEvidence, Evidence
 from gateway.web.pages import PAGE_HEADERS, render
 from mediation import double, journal, oversight, queue, review
+from mediation import undo as undo_last
 from mediation.queue import Filters, Item
 
 router = APIRouter(prefix="/mediation", tags=["mediation"])
@@ -84,10 +85,10 @@ def review_next(session: SessionDep, staff: ReadPage, filters: FiltersDep) -> Re
 
 @router.post("/review/undo", include_in_schema=False)
 def undo(request: Request, session: SessionDep, form: DecisionForm) -> Response:
-    """Undo one's own last decision, while its contribution has not been settled."""
+    """Undo one's own last decision, while what it decided does not count yet."""
     actor = _actor(form.staff)
     try:
-        key = review.undo(session, actor)
+        key = undo_last.undo(session, actor, form.staff.account.id)
     except DecisionRefused as refused:
         session.rollback()
         raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
@@ -102,6 +103,8 @@ def review_item(
 ) -> HTMLResponse:
     found = _item(session, key)
     now = utcnow()
+    # Opening an item claims it, though a GET: a claim is a lease that lapses, not a
+    # decision, and it is what makes `next` send two reviewers to different items.
     free = _can_decide(staff) and _for(staff, key) and key not in _not_mine(session, staff, now)
     mine = free and queue.claim(session, key, staff.account.id, now)
     holder = None if mine else queue.holder(session, key, now)
@@ -224,7 +227,7 @@ def journal_page(
     """The journal, newest first, filtered by who, what, when and which contribution."""
     rows = journal.events(session, filters)
     export = f"/mediation/journal.csv?{request.url.query}"
-    decided = sorted(journal.decided_per_channel(session).items())
+    decided = sorted(reviewed.per_channel(session).items())
     session.commit()
     context = {"events": rows, "filters": filters, "export": export, "decided": decided}
     return _page(request, staff, "mediation:journal.html", context)

@@ -1,23 +1,20 @@
-"""The audit journal, for people: filtered reading, an export, and what people decided."""
+"""The audit journal, for people: filtered reading and an export."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.store.models import AuditEvent, Contribution
+from gateway.store.models import AuditEvent
 
 PAGE_SIZE = 200
-# An undo reopens an answer; its later decision is counted again, the undone one stays.
-DECIDED = ("answer.accepted", "answer.corrected", "answer.rejected")
 COLUMNS = ("id", "at", "actor", "action", "subject_type", "subject_id", "payload", "hash")
 
 
@@ -59,19 +56,3 @@ def as_csv(rows: list[AuditEvent]) -> Iterator[str]:
         writer.writerow((event.id, event.at.isoformat(), event.actor, event.action,
                          event.subject_type, event.subject_id, payload, event.hash))  # fmt: skip
     yield buffer.getvalue()
-
-
-def decided_per_channel(session: Session) -> dict[str, Counter[str]]:
-    """Per channel, how many answer decisions people took: accepted, corrected, rejected."""
-    query = (
-        select(Contribution.channel, AuditEvent.action, func.count())
-        .join(Contribution, AuditEvent.subject_id == cast(Contribution.id, String))
-        .where(AuditEvent.subject_type == "contribution")
-        .where(AuditEvent.action.in_(DECIDED))
-        .where(AuditEvent.actor.startswith("staff:"))
-        .group_by(Contribution.channel, AuditEvent.action)
-    )
-    counts: dict[str, Counter[str]] = {}
-    for channel, action, count in session.execute(query).all():
-        counts.setdefault(channel, Counter())[action.removeprefix("answer.")] += count
-    return counts

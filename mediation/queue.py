@@ -17,8 +17,10 @@ from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.contributions import reviewed
 from gateway.contributions.decisions import ANSWERS_TO_REVIEW
-from gateway.moderation import DECIDED, MODERATED_TEXT, Moderated, moderate
+from gateway.moderation import DECIDED, Moderated, moderate
+from gateway.results import repository as results
 from gateway.staff.models import StaffAccount
 from gateway.store.models import (
     Answer,
@@ -47,8 +49,11 @@ REASON_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("personal_data", ("personal data", "insult")),
 )
 DISAGREEMENT = "disagreement"
-REOPENED = "answer.reopened"
-ANSWER_DECISIONS = ("answer.accepted", "answer.corrected", "answer.rejected", REOPENED)
+STATUS_CHANGED = "contribution.status_changed"
+# Every decision a reviewer takes, undos included, as the journal names them: the
+# last of these is the one an undo considers (status changes only out of review).
+DECISIONS = (*reviewed.DECIDED, reviewed.REOPENED, "contribution.reopened",
+             "review.first", "review.agreed", "review.disputed", "review.withdrawn")  # fmt: skip
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 REASONS = ("low_confidence", "speech", "handwriting", "unclear_text", "duplicate", "overvote",
            "ambiguous_mark", "assisted", "personal_data", "disagreement", "other")  # fmt: skip
@@ -94,8 +99,10 @@ def parse_key(key: str) -> tuple[str, int] | None:
     return (found.group(1), int(found.group(2))) if found else None
 
 
-def queue(session: Session, filters: Filters, now: datetime) -> list[Item]:
-    """Items to decide, lowest confidence first, filtered as asked."""
+def queue(
+    session: Session, filters: Filters, now: datetime, limit: int | None = QUEUE_LIMIT
+) -> list[Item]:
+    """Items to decide, lowest confidence first, filtered as asked; all of them: limit None."""
     items = [*_answer_items(session, filters), *_contribution_items(session, filters),
              *_text_items(session, filters)]  # fmt: skip
     split = disputed(session)
@@ -103,7 +110,7 @@ def queue(session: Session, filters: Filters, now: datetime) -> list[Item]:
     if filters.reason:
         items = [item for item in items if item.reason == filters.reason]
     items.sort(key=lambda item: (item.confidence, item.contribution_id, item.key))
-    return items[:QUEUE_LIMIT]
+    return items[:limit]
 
 
 def item(session: Session, key: str) -> Item | None:
@@ -152,7 +159,7 @@ def _text_items(session: Session, filters: Filters, *where: Any) -> list[Item]:
         .where(Contribution.status == ContributionStatus.COUNTED, *where),
         filters,
     )
-    done = moderated(session)
+    done = results.moderation_decisions(session)
     items = []
     for answer, contribution, code in session.execute(query):
         if isinstance(answer.value, str) and answer.id not in done:
@@ -178,14 +185,6 @@ def _text_item(answer: Answer, contribution: Contribution, code: str, found: Mod
         # Last in the queue: nothing counts on it, it only waits for publication.
         confidence=1.0,
     )
-
-
-def moderated(session: Session) -> set[int]:
-    """The answers whose free text a person has moderated already."""
-    query = select(AuditEvent.subject_id).where(
-        AuditEvent.subject_type == MODERATED_TEXT, AuditEvent.action.startswith(DECIDED)
-    )
-    return {int(subject) for subject in session.scalars(query)}
 
 
 def _filtered(query: _Query, filters: Filters) -> _Query:
@@ -250,15 +249,32 @@ def duplicate_of(item: Item) -> int | None:
 
 
 def last_decision(session: Session, actor: str) -> AuditEvent | None:
-    """The actor's last decision on an answer, unless it was an undo."""
+    """The actor's last decision in review, moderation or undo, as journaled."""
+    out_of_review = and_(
+        AuditEvent.action == STATUS_CHANGED,
+        AuditEvent.payload["from"].as_string() == ContributionStatus.REVIEW.value,
+    )
+    decided = or_(
+        AuditEvent.action.in_(DECISIONS), out_of_review, AuditEvent.action.startswith(DECIDED)
+    )
     query = (
         select(AuditEvent)
-        .where(AuditEvent.actor == actor, AuditEvent.action.in_(ANSWER_DECISIONS))
+        .where(AuditEvent.actor == actor, decided)
         .order_by(AuditEvent.id.desc())
         .limit(1)
     )
-    event = session.scalar(query)
-    return event if event is not None and event.action != REOPENED else None
+    return session.scalar(query)
+
+
+def decided_since(session: Session, event: AuditEvent) -> bool:
+    """Whether someone else journaled a decision on `event`'s subject after it."""
+    query = select(AuditEvent.id).where(
+        AuditEvent.subject_type == event.subject_type,
+        AuditEvent.subject_id == event.subject_id,
+        AuditEvent.id > event.id,
+        AuditEvent.actor != event.actor,
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def answer_value(session: Session, answer_id: int) -> Any:

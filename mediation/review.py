@@ -25,7 +25,6 @@ CORRECTED = "corrected in review"
 REJECTED = "rejected in review"
 NOT_A_DUPLICATE = "not a duplicate, checked in review"
 A_DUPLICATE = "a duplicate, checked in review"
-UNDONE = "decision undone by its reviewer"
 
 
 class Action(StrEnum):
@@ -81,14 +80,3 @@ def _decide_contribution(session: Session, item: Item, action: Action, actor: st
     status = ContributionStatus.COUNTED if counted else ContributionStatus.REJECTED
     reason = (NOT_A_DUPLICATE if earlier is not None else ACCEPTED) if counted else REJECTED
     decisions.decide_status(session, item.contribution_id, status, actor=actor, reason=reason)
-
-
-def undo(session: Session, actor: str) -> str:
-    """Put the actor's last answer decision back in review; return the item's key."""
-    event = queue.last_decision(session, actor)
-    if event is None:
-        raise DecisionRefused("no decision of yours to undo")
-    answer_id = int(event.payload["answer"])
-    previous = event.payload.get("from", queue.answer_value(session, answer_id))
-    decisions.reopen_answer(session, answer_id, previous, actor=actor, reason=UNDONE)
-    return f"a{answer_id}"

@@ -33,6 +33,8 @@ ANSWERS_TO_REVIEW = "uncertain answers to review"
 _DUPLICATE_STATUSES = {ContributionStatus.DUPLICATE, ContributionStatus.SUPERSEDED}
 # A participant's contribution in one of these counts now or may count after review.
 _MAY_COUNT: frozenset[str] = frozenset({ContributionStatus.COUNTED, ContributionStatus.REVIEW})
+# What a person's decision on a contribution held as a whole may be undone from.
+_REOPENABLE = {ContributionStatus.REJECTED, ContributionStatus.DUPLICATE}
 
 
 class DecisionRefused(PortevoixError):
@@ -46,15 +48,18 @@ def change_status(
     reason: str,
     actor: str = "system",
 ) -> None:
-    """Change a recorded contribution's status and journal it; no status changes otherwise."""
-    previous = contribution.status
+    """Change a recorded contribution's status and journal it; no status changes otherwise.
+
+    The journal keeps why it had its previous status (`was`), so an undo can restore it.
+    """
+    previous, was = contribution.status, contribution.status_reason
     contribution.status = status
     contribution.status_reason = reason
     audit.journal_contribution(
         session,
         contribution,
         "contribution.status_changed",
-        {"from": previous, "reason": reason},
+        {"from": previous, "reason": reason, "was": was},
         actor=actor,
     )
 
@@ -141,6 +146,27 @@ def reopen_answer(
     answer.value, answer.status, answer.status_reason = value, AnswerStatus.REVIEW, reason
     audit.journal_contribution(session, contribution, "answer.reopened", details, actor=actor)
     return answer
+
+
+def reopen_contribution(
+    session: Session, contribution_id: int, why: str, *, actor: str, reason: str
+) -> Contribution:
+    """Send a contribution a person set aside back to review, waiting there again for `why`.
+
+    For undoing a decision on a contribution held as a whole: one that counts is not
+    reopened, nor one superseded (its participant's participation passed to another),
+    nor one settled from its answers (their decisions are what an undo reopens).
+    """
+    _require_reason(reason)
+    contribution = _locked(session, contribution_id)
+    if contribution.status not in _REOPENABLE:
+        raise DecisionRefused(f"contribution {contribution_id} is {contribution.status}: it stays")
+    if not why.strip() or why == ANSWERS_TO_REVIEW:
+        raise DecisionRefused(f"contribution {contribution_id} was settled from its answers")
+    details = {"from": contribution.status, "reason": reason, "waits_for": why}
+    contribution.status, contribution.status_reason = ContributionStatus.REVIEW, why
+    audit.journal_contribution(session, contribution, "contribution.reopened", details, actor=actor)
+    return contribution
 
 
 def _answer_in_review(session: Session, answer_id: int, reason: str) -> tuple[Answer, Contribution]:

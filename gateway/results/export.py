@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import QuestionType
+from gateway.contributions import reviewed
 from gateway.moderation import Decision, publishable
 from gateway.results import repository
 from gateway.results.tally import IMPORTED_SOURCES, QuestionTally, Tally
@@ -47,6 +48,7 @@ CSV_COLUMNS = [
     "source",
     "confidence",
     "answer_status",
+    "review",
 ]
 
 
@@ -74,6 +76,7 @@ def contributions(session: Session, code: str) -> Iterator[dict[str, Any]]:
     definition = consultations.definition_of(consultation)
     free_text = {q.id for q in definition.all_questions if q.type == QuestionType.TEXT}
     decisions = repository.moderation_decisions(session, consultation.id)
+    decided = reviewed.per_answer(session, consultation.id)
     pseudonym = pseudonymiser()
     rows = session.execute(
         select(Contribution, Participant.key_hash)
@@ -98,6 +101,7 @@ def contributions(session: Session, code: str) -> Iterator[dict[str, Any]]:
                     "source": a.source,
                     "confidence": a.confidence,
                     "status": a.status,
+                    "review": decided.get(a.id),
                 }
                 for a in contribution.answers
             ],
@@ -135,6 +139,7 @@ def to_csv(session: Session, code: str) -> str:
                     "source": answer["source"],
                     "confidence": answer["confidence"],
                     "answer_status": answer["status"],
+                    "review": answer["review"] or "",
                 }
             )
     return out.getvalue()
@@ -151,6 +156,9 @@ TALLY_COLUMNS = [
     "votes",
     "amount",
     "funded",
+    "reviewed",
+    "corrected",
+    "rejected_in_review",
 ]
 
 
@@ -163,6 +171,8 @@ def tally_to_csv(result: Tally) -> str:
 
     The total row ("all") carries the counted answers, those awaiting review, the votes
     with imported totals, and for a budget the project's amount and whether it is funded.
+    Last, for the method, one row per channel without a question: its answers a person
+    decided in review, of which corrected and rejected.
     """
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=TALLY_COLUMNS)
@@ -170,6 +180,10 @@ def tally_to_csv(result: Tally) -> str:
     for question in result.questions:
         for row in _tally_rows(question):
             writer.writerow(row)
+    for reading in result.method.channels:
+        writer.writerow({"channel": reading.channel, "reviewed": reading.reviewed,
+                         "corrected": reading.corrected,
+                         "rejected_in_review": reading.rejected_in_review})  # fmt: skip
     return out.getvalue()
 
 

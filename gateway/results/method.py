@@ -3,11 +3,13 @@ and what the médiateurs decided, so that a commune can explain every count."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from gateway.consultations.schema import Definition
+from gateway.contributions import reviewed
 from gateway.i18n import N_, t
 from gateway.results import repository
 from gateway.results.repository import Scans
@@ -65,6 +67,11 @@ class ChannelReading:
     by_source: dict[str, int] = field(default_factory=dict)
     sent_to_review: int = 0
     rejected: int = 0
+    # Answers a person decided in review (the journal's last word on each), of which
+    # corrected to another value and rejected; the others were accepted as read.
+    reviewed: int = 0
+    corrected: int = 0
+    rejected_in_review: int = 0
 
 
 @dataclass
@@ -104,19 +111,32 @@ def method(
             t(language, POLICY[identity.policy.value]),
             t(language, ON_DUPLICATE[identity.on_duplicate.value]),
         ],
-        channels=_readings(scans, definition, language),
+        channels=_readings(
+            scans, definition, language, reviewed.per_channel(session, consultation_id)
+        ),
         awaiting_review=statuses.get(ContributionStatus.REVIEW.value, 0),
-        reviewed=repository.decided_after_review(session, consultation_id),
+        reviewed=_left_review(repository.decided_after_review(session, consultation_id)),
         not_counted={s: n for s, n in sorted(statuses.items()) if s not in ("counted", "review")},
         import_rule=t(language, IMPORT_RULE, minutes=DUPLICATE_MINUTES),
     )
 
 
-def _readings(scans: Scans, definition: Definition, language: str) -> list[ChannelReading]:
+def _left_review(decided: dict[str, int]) -> dict[str, int]:
+    """Leave out contributions a reviewer's undo sent back to review: decided no longer."""
+    return {status: n for status, n in decided.items() if status != ContributionStatus.REVIEW}
+
+
+def _readings(
+    scans: Scans, definition: Definition, language: str, decided: dict[str, Counter[str]]
+) -> list[ChannelReading]:
     readings = {
         c.value: ChannelReading(c.value, t(language, CHANNEL_READING[c.value]))
         for c in definition.channels
     }
+    for channel, counts in decided.items():
+        reading = readings.setdefault(channel, ChannelReading(channel, ""))
+        reading.reviewed = counts.total()
+        reading.corrected, reading.rejected_in_review = counts["corrected"], counts["rejected"]
     for channel, source, status, count in scans.by_source:
         reading = readings.setdefault(channel, ChannelReading(channel, ""))
         reading.answers += count

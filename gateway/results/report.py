@@ -229,6 +229,19 @@ def _method(say: _Writer, result: Tally, context: dict[str, Any]) -> list[Flowab
                 for r in method.channels
             ],
         ),
+        Spacer(1, 0.2 * cm),
+        say.table(
+            [
+                say._(N_("Channel")),
+                say._(N_("Reviewed")),
+                say._(N_("Corrected")),
+                say._(N_("Rejected")),
+            ],
+            [
+                [names.get(r.channel, r.channel), r.reviewed, r.corrected, r.rejected_in_review]
+                for r in method.channels
+            ],
+        ),
         say.text(
             N_(
                 "Contributions awaiting review: %(waiting)s. Decided by a médiateur after review: "

@@ -172,20 +172,26 @@ def decided_after_review(session: Session, consultation_id: int) -> dict[str, in
     return {status: count for status, count in rows}
 
 
-def moderation_decisions(session: Session, consultation_id: int) -> dict[int, Decision]:
-    """Each moderated answer's last decision on what of its free text is published (journal)."""
-    rows = session.execute(
+def moderation_decisions(
+    session: Session, consultation_id: int | None = None
+) -> dict[int, Decision]:
+    """Each moderated answer's last decision on what of its free text is published (journal).
+
+    Of one consultation's answers, or of every consultation's when `consultation_id` is None.
+    """
+    query = (
         select(Answer.id, AuditEvent.payload)
         .join(AuditEvent, AuditEvent.subject_id == cast(Answer.id, Text))
         .join(Contribution, Contribution.id == Answer.contribution_id)
-        .where(
-            Contribution.consultation_id == consultation_id,
-            AuditEvent.subject_type == MODERATED_TEXT,
-            AuditEvent.action.startswith(DECIDED),
-        )
+        .where(AuditEvent.subject_type == MODERATED_TEXT, AuditEvent.action.startswith(DECIDED))
         .order_by(AuditEvent.id)
     )
-    return {answer_id: Decision(payload.get("published")) for answer_id, payload in rows}
+    if consultation_id is not None:
+        query = query.where(Contribution.consultation_id == consultation_id)
+    return {
+        answer_id: Decision(payload.get("published"))
+        for answer_id, payload in session.execute(query)
+    }
 
 
 def imported_totals(session: Session, consultation_id: int) -> list[ImportedTotal]:

@@ -101,7 +101,9 @@ def _method(method: Method) -> list[str]:
     for reading in method.channels:
         lines.append(
             f"  {reading.channel}: {reading.answers} answers ({_pairs(reading.by_source)}), "
-            f"{reading.sent_to_review} sent to review, {reading.rejected} rejected"
+            f"{reading.sent_to_review} sent to review, {reading.rejected} rejected; "
+            f"decided by a person: {reading.reviewed} reviewed, {reading.corrected} corrected, "
+            f"{reading.rejected_in_review} rejected"
         )
     lines.append(
         f"  awaiting review: {method.awaiting_review}; decided after review: "

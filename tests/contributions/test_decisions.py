@@ -386,3 +386,39 @@ def test_counting_respects_review_and_one_per_person(store: Runtime) -> None:
     with pytest.raises(DecisionRefused, match="is counted already"):
         _decide(store, decisions.decide_status, duplicate.contribution_id, count, reason="ok")
     _assert_verified(store)
+
+
+def test_a_duplicate_set_aside_is_reopened_as_it_waited(store: Runtime) -> None:
+    code = _budget_with_review_rule(store)
+    person = make_participant("+33612345678")
+    first = record(store, make_intake(code, participant=person))
+    second = record(store, make_intake(code, participant=person))
+    waited = _contribution(store, second.contribution_id).status_reason
+    _decide(store, decisions.resolve_duplicate, first.contribution_id, second.contribution_id,
+            reason="same person")  # fmt: skip
+    [decided] = _events(store, _last_event_id(store) - 1)
+    assert decided.payload["was"] == waited
+    _decide(store, decisions.reopen_contribution, second.contribution_id, waited, reason="undo")
+    reopened = _contribution(store, second.contribution_id)
+    assert (reopened.status, reopened.status_reason) == (ContributionStatus.REVIEW, waited)
+    [event] = _events(store, _last_event_id(store) - 1)
+    assert (event.action, event.payload["from"], event.payload["waits_for"]) == (
+        "contribution.reopened", "duplicate", waited,
+    )  # fmt: skip
+    _assert_verified(store)
+
+
+def test_reopening_refuses_what_counts_or_was_settled_from_its_answers(store: Runtime) -> None:
+    counted = record(store, make_intake())
+    with pytest.raises(DecisionRefused, match="it stays"):
+        _decide(store, decisions.reopen_contribution, counted.contribution_id, "x", reason="undo")
+    unsure = make_unsure(store)
+    [answer] = _answers(store, unsure.contribution_id)
+    _decide(store, decisions.reject_answer, answer.id, reason="unreadable")
+    assert _contribution(store, unsure.contribution_id).status == ContributionStatus.REJECTED
+    with pytest.raises(DecisionRefused, match="settled from its answers"):
+        _decide(
+            store, decisions.reopen_contribution, unsure.contribution_id,
+            decisions.ANSWERS_TO_REVIEW, reason="undo",
+        )  # fmt: skip
+    assert _contribution(store, unsure.contribution_id).status == ContributionStatus.REJECTED

@@ -13,3 +13,9 @@ from tests.staff.conftest import cheap_hashes, client, clock  # noqa: F401  (fix
 def store(runtime: Runtime) -> Runtime:
     load_examples(runtime)
     return runtime
+
+
+@pytest.fixture
+def double_review(store: Runtime, monkeypatch: pytest.MonkeyPatch) -> Runtime:
+    monkeypatch.setattr(store.settings, "double_review_votes", True)
+    return store

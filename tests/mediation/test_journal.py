@@ -7,9 +7,9 @@ import io
 
 from fastapi.testclient import TestClient
 
+from gateway.contributions import reviewed
 from gateway.runtime import Runtime
 from gateway.staff.models import StaffRole
-from mediation import journal
 from tests.mediation.test_review import answer_key, decide, make_reviewer, make_unsure
 
 
@@ -49,6 +49,6 @@ def test_answers_decided_are_counted_per_channel(store: Runtime, client: TestCli
     assert decide(client, key, "correct", value="toilettes").status_code == 303
     assert decide(client, answer_key(store, rejected.contribution_id), "reject").status_code == 303
     with store.sessions() as session:
-        counts = journal.decided_per_channel(session)
+        counts = reviewed.per_channel(session)
     assert counts == {"paper": {"accepted": 1, "corrected": 1, "rejected": 1}}
     assert "<td>paper</td><td>1</td><td>1</td><td>1</td>" in client.get("/mediation/journal").text

@@ -18,6 +18,7 @@ from gateway.staff.models import StaffRole
 from gateway.store.models import AuditEvent, Contribution, ContributionStatus
 from tests.kiosk.test_assist import assisted_start, make_mediateur, pin_in
 from tests.kiosk.test_pages import answer, go
+from tests.mediation.test_cli import run
 from tests.mediation.test_review import make_reviewer
 from tests.staff.conftest import csrf_token
 
@@ -179,3 +180,21 @@ def test_a_contribution_still_in_review_waits_there_for_the_revocation(
             ContributionStatus.REVIEW, "mandate revoked: consentement douteux"
         )  # fmt: skip
     assert f">c{recorded}<" in client.get("/mediation/review?reason=assisted").text
+
+
+def test_mandates_are_listed_on_the_command_line(
+    store: Runtime, client: TestClient, assisted: tuple[str, int]
+) -> None:
+    kiosk_id, mandate_id = assisted
+    listed = run(store, "mandates", "--kiosk", kiosk_id)
+    assert listed.exit_code == 0, listed.output
+    line, total = listed.stdout.splitlines()
+    assert line.split()[0] == str(mandate_id) and kiosk_id in line and "(counted)" in line
+    assert total == "1 mandates, 0 revoked"
+    with store.sessions() as session, session.begin():
+        decisions.revoke_mandate(session, mandate_id, actor="staff:carla", reason="no consent")
+    revoked = run(store, "mandates", "--consultation", "BUDGET").stdout.splitlines()
+    assert revoked[0].endswith("revoked by staff:carla: no consent")
+    assert revoked[-1] == "1 mandates, 1 revoked"
+    assert run(store, "mandates", "--kiosk", "elsewhere").stdout == "0 mandates, 0 revoked\n"
+    assert run(store, "mandates", "--day", "1 dec").exit_code != 0

@@ -337,12 +337,6 @@ def test_undo_is_only_ones_own(store: Runtime, client: TestClient) -> None:
         assert bob.post("/mediation/review/undo", data={"csrf_token": token}).status_code == 409
 
 
-@pytest.fixture
-def double_review(store: Runtime, monkeypatch: pytest.MonkeyPatch) -> Runtime:
-    monkeypatch.setattr(store.settings, "double_review_votes", True)
-    return store
-
-
 def test_double_review_counts_a_mark_once_two_reviewers_agree(
     double_review: Runtime, client: TestClient
 ) -> None:

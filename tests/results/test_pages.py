@@ -69,7 +69,7 @@ def test_every_chart_is_titled_and_every_table_captioned(client: TestClient) -> 
     assert len(charts) == 7  # 3 questions, channels, 2 profile questions, days
     for title_id in charts:
         assert f'<title id="{title_id}">' in page
-    assert page.count('<table tabindex="0">') == page.count("<caption>") == 8
+    assert page.count('<table tabindex="0">') == page.count("<caption>") == 9  # method: 2
     assert "<script" not in page
 
 
