@@ -97,6 +97,10 @@ def contribution(session: Session, contribution_id: int) -> Contribution:
     return session.get_one(Contribution, contribution_id)
 
 
+def find_contribution(session: Session, contribution_id: int) -> Contribution | None:
+    return session.get(Contribution, contribution_id)
+
+
 def lock_contribution(session: Session, contribution_id: int) -> Contribution | None:
     """A contribution, locked so that two decisions about it are taken one after the other."""
     return session.scalars(

@@ -265,7 +265,8 @@ def send(
 def _participant(
     session: Session, row: KioskSession, code: str, run_id: str
 ) -> ParticipantRef | None:
-    """Online, the phone a one-time code proved, keyed as SMS keys it; else anonymous."""
+    """The phone a one-time code proved (online, or given at a kiosk), keyed as SMS keys it;
+    else anonymous."""
     if row.phone_hash is not None:
         return ParticipantRef(kind=IdentityKey.PHONE.value, key_hash=row.phone_hash)
     return _anonymous(session, code, run_id)
