@@ -14,14 +14,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.contributions import decisions
-from gateway.contributions.decisions import DecisionRefused
-from gateway.store.models import Contribution
+from gateway.contributions.decisions import PAIR_REOPENED, PAIR_SETTLED, DecisionRefused
+from gateway.store.models import AuditEvent, Contribution
 from mediation import queue
 from mediation.queue import Item
 
+# What a reviewer decides, for knowing whether their last decision was on a pair.
+DECISIONS = (*queue.ANSWER_DECISIONS, "contribution.status_changed", PAIR_SETTLED, PAIR_REOPENED)
 KEPT_FIRST = "the first of two kept, checked in review"
 KEPT_SECOND = "the second of two kept, checked in review"
 NEITHER_KEPT = "neither of two kept, checked in review"
@@ -88,3 +91,15 @@ def decide(session: Session, item: Item, action: PairAction, actor: str) -> None
     }[action]
     held = item.contribution_id
     decisions.settle_possible_duplicate(session, held, keep, actor=actor, reason=reason)
+
+
+def last_pair_decision(session: Session, actor: str) -> AuditEvent | None:
+    """The actor's last decision, if it was on a pair: settled, or its undoing."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.actor == actor, AuditEvent.action.in_(DECISIONS))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    event = session.scalar(query)
+    return event if event is not None and event.action in (PAIR_SETTLED, PAIR_REOPENED) else None

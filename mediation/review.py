@@ -89,7 +89,10 @@ def _decide_contribution(session: Session, item: Item, action: Action, actor: st
 
 
 def undo(session: Session, actor: str) -> str:
-    """Put the actor's last answer decision back in review; return the item's key."""
+    """Put the actor's last answer or pair decision back in review; return the item's key."""
+    on_pair = pairs.last_pair_decision(session, actor)
+    if on_pair is not None:
+        return _undo_pair(session, on_pair.action, int(on_pair.subject_id), actor)
     event = queue.last_decision(session, actor)
     if event is None:
         raise DecisionRefused("no decision of yours to undo")
@@ -97,3 +100,10 @@ def undo(session: Session, actor: str) -> str:
     previous = event.payload.get("from", queue.answer_value(session, answer_id))
     decisions.reopen_answer(session, answer_id, previous, actor=actor, reason=UNDONE)
     return f"a{answer_id}"
+
+
+def _undo_pair(session: Session, action: str, held_id: int, actor: str) -> str:
+    if action != decisions.PAIR_SETTLED:
+        raise DecisionRefused("no decision of yours to undo")  # undone already
+    decisions.reopen_possible_duplicate(session, held_id, actor=actor, reason=UNDONE)
+    return f"c{held_id}"

@@ -33,6 +33,10 @@ ANSWERS_TO_REVIEW = "uncertain answers to review"
 # How the door says it held a contribution for a person under `on_duplicate: review`.
 POSSIBLE_DUPLICATE = "possible duplicate of contribution {}"
 _POSSIBLE_DUPLICATE = re.compile(r"possible duplicate of contribution ([0-9]+)")
+# The journal's record of a held pair settled, and of that decision undone.
+DUPLICATE_PAIR = "duplicate_pair"
+PAIR_SETTLED = "duplicate.settled"
+PAIR_REOPENED = "duplicate.reopened"
 # Statuses only the identity rules give: see `resolve_duplicate`.
 _DUPLICATE_STATUSES = {ContributionStatus.DUPLICATE, ContributionStatus.SUPERSEDED}
 # A participant's contribution in one of these counts now or may count after review.
@@ -260,6 +264,7 @@ def settle_possible_duplicate(
     earlier, held = _duplicate_pair(session, earlier_id, held_id)
     if possible_duplicate_of(held) != earlier.id:
         raise DecisionRefused(f"contribution {held_id} was settled already")
+    before = [earlier.status, earlier.status_reason]
     if keep_id is None:
         _reject_both(session, (earlier, held), actor, reason)
     elif keep_id in (earlier.id, held.id):
@@ -267,7 +272,48 @@ def settle_possible_duplicate(
         _resolve(session, keep, other, actor, reason)
     else:
         raise DecisionRefused(f"contribution {keep_id} is not one of the pair")
+    # Last, after the status changes it sums up: `reopen_possible_duplicate` relies on it.
+    details = {"earlier": earlier.id, "kept": keep_id, "reason": reason, "earlier_was": before}
+    audit.append(session, PAIR_SETTLED, DUPLICATE_PAIR, held.id, details, actor=actor)
     return earlier, held
+
+
+def reopen_possible_duplicate(
+    session: Session, held_id: int, *, actor: str, reason: str
+) -> tuple[Contribution, Contribution]:
+    """Undo the last settling of a held pair: the pair is back in review as the door left it.
+
+    The held contribution waits again as a possible duplicate, the earlier one gets
+    back its status and the participant's participation. Refused once anything has
+    happened to either since (another decision, a count): that is a new decision.
+    """
+    _require_reason(reason)
+    settled = contributions.last_pair_decision(session, held_id)
+    if settled is None or settled.action != PAIR_SETTLED:
+        raise DecisionRefused(f"no settled pair of contribution {held_id} to reopen")
+    earlier, held = _duplicate_pair(session, int(settled.payload["earlier"]), held_id)
+    if contributions.journaled_since(session, settled.id, (earlier.id, held.id)):
+        raise DecisionRefused(f"contributions {earlier.id} and {held.id} changed since")
+    was_status, was_reason = settled.payload["earlier_was"]
+    if (earlier.status, earlier.status_reason) != (was_status, was_reason):
+        change_status(session, earlier, ContributionStatus(was_status), was_reason, actor)
+    change_status(
+        session, held, ContributionStatus.REVIEW, POSSIBLE_DUPLICATE.format(earlier.id), actor
+    )
+    if _one_per_person(session, earlier):
+        _give_participation(session, earlier)
+    details = {"earlier": earlier.id, "reason": reason}
+    audit.append(session, PAIR_REOPENED, DUPLICATE_PAIR, held.id, details, actor=actor)
+    return earlier, held
+
+
+def _give_participation(session: Session, contribution: Contribution) -> None:
+    assert contribution.participant_id is not None
+    held = contributions.lock_participation(
+        session, contribution.consultation_id, contribution.participant_id
+    )
+    assert held is not None, "a pair settled without the participant's participation"
+    held.contribution_id = contribution.id
 
 
 def _reject_both(

@@ -14,6 +14,7 @@ from gateway.store.base import as_utc, utcnow
 from gateway.store.models import (
     Answer,
     AnswerStatus,
+    AuditEvent,
     Consultation,
     Contribution,
     ContributionEvidence,
@@ -225,3 +226,25 @@ def blob_unused(session: Session, ref: EvidenceRef) -> bool:
     held = select(Evidence.purged_at).where(Evidence.sha256 == ref.sha256).with_for_update()
     # A row whose blob retention purged needs the file no more than no row at all.
     return session.scalar(held) is not None
+
+
+def last_pair_decision(session: Session, held_id: int) -> AuditEvent | None:
+    """The journal's last decision on the pair a held contribution makes with an earlier one."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.subject_type == "duplicate_pair")
+        .where(AuditEvent.subject_id == str(held_id))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def journaled_since(session: Session, event_id: int, contribution_ids: tuple[int, ...]) -> bool:
+    """Whether the journal holds anything on these contributions after `event_id`."""
+    query = select(AuditEvent.id).where(
+        AuditEvent.id > event_id,
+        AuditEvent.subject_type == "contribution",
+        AuditEvent.subject_id.in_([str(cid) for cid in contribution_ids]),
+    )
+    return session.scalar(query.limit(1)) is not None

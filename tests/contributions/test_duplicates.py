@@ -168,3 +168,41 @@ def test_two_reviewers_settling_one_pair_at_once_decide_it_once(store: Runtime) 
     expected = ("counted", "duplicate") if kept == [f"kept {one}"] else ("superseded", "counted")
     assert (status(store, one), status(store, two)) == expected
     assert_verified(store)
+
+
+def reopen(runtime: Runtime, held: int) -> Any:
+    with runtime.sessions() as session, session.begin():
+        return decisions.reopen_possible_duplicate(session, held, actor=MARIE, reason="undone")
+
+
+@pytest.mark.parametrize("keep", ["first", "second", "neither"])
+def test_reopening_a_settled_pair_puts_it_back_as_the_door_left_it(
+    store: Runtime, keep: str
+) -> None:
+    make_rule(store, "review")
+    one, two = make_pair(store, Channel.SMS, Channel.KIOSK)
+    settle(store, two, {"first": one, "second": two, "neither": None}[keep])
+    reopen(store, two)
+    assert (status(store, one), status(store, two)) == ("counted", "review")
+    third = record(store, make_intake(participant=make_participant(PHONE)))
+    assert third.reason == f"possible duplicate of contribution {one}"  # the first holds it again
+    with pytest.raises(DecisionRefused, match="no settled pair"):
+        reopen(store, two)
+    settle(store, two, two)  # and it can be decided anew
+    assert (status(store, one), status(store, two)) == ("superseded", "counted")
+    assert_verified(store)
+
+
+def test_a_pair_changed_since_it_was_settled_is_not_reopened(store: Runtime) -> None:
+    make_rule(store, "review")
+    one, two = make_pair(store, Channel.SMS, Channel.IVR)
+    settle(store, two, one)
+    with store.sessions() as session, session.begin():
+        decisions.decide_status(
+            session, one, ContributionStatus.REJECTED, actor=MARIE, reason="mandate revoked"
+        )
+    with pytest.raises(DecisionRefused, match="changed since"):
+        reopen(store, two)
+    assert (status(store, one), status(store, two)) == ("rejected", "duplicate")
+    with pytest.raises(DecisionRefused, match="no settled pair"):
+        reopen(store, one)

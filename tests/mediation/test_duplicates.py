@@ -326,3 +326,27 @@ def test_two_reviewers_racing_for_one_pair(
         assert late.status_code == 404
     assert statuses(town) == [("sms", "counted"), ("ivr", "duplicate")]
     assert decisions_by(town, "staff:bob") == []
+
+
+def undo(client: TestClient) -> httpx.Response:
+    token = csrf_token(client.get("/mediation/review"))
+    return client.post("/mediation/review/undo", data={"csrf_token": token})
+
+
+def test_undo_puts_ones_last_pair_decision_back_once(
+    town: Runtime, resident: TestClient, client: TestClient
+) -> None:
+    key = make_held_pair(town, resident)
+    make_reviewer(town, client, "alice", StaffRole.MEDIATEUR)
+    assert decide(client, key, "keep_second").status_code == 303
+    assert statuses(town) == [("sms", "superseded"), ("ivr", "counted")]
+    with make_client(town) as bob:
+        make_reviewer(town, bob, "bob", StaffRole.AGENT)
+        assert undo(bob).status_code == 409  # not bob's
+    undone = undo(client)
+    assert undone.status_code == 303 and undone.headers["location"] == f"/mediation/review/{key}"
+    assert statuses(town) == [("sms", "counted"), ("ivr", "review")]
+    assert 'value="keep_first"' in client.get(undone.headers["location"]).text  # claimed again
+    assert undo(client).status_code == 409  # an undo is not undone
+    assert decide(client, key, "keep_first").status_code == 303
+    assert statuses(town) == [("sms", "counted"), ("ivr", "duplicate")]
