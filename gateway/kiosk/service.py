@@ -140,6 +140,9 @@ def begin(
         return None, row, events
     token, row = opened(session, place, row)
     row.state, row.run_id, row.receipt = state.to_json(), secrets.token_hex(16), None
+    if place.kiosk is not None:
+        # A kiosk is shared: whoever starts next proves their own phone, if they wish.
+        row.phone_hash = None
     return token, row, events
 
 

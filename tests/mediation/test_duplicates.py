@@ -350,3 +350,15 @@ def test_undo_puts_ones_last_pair_decision_back_once(
     assert undo(client).status_code == 409  # an undo is not undone
     assert decide(client, key, "keep_first").status_code == 303
     assert statuses(town) == [("sms", "counted"), ("ivr", "duplicate")]
+
+
+def test_the_next_resident_at_the_kiosk_does_not_inherit_a_proved_number(
+    town: Runtime, resident: TestClient, twilio: TwilioStandIn, kiosk_id: str
+) -> None:
+    vote_at_kiosk(resident, twilio, kiosk_id)  # and walks away without ending the session
+    again = vote_at_kiosk(resident, twilio, kiosk_id, number=None)
+    assert again.status_code == 200
+    assert statuses(town) == [("kiosk", "counted"), ("kiosk", "review")]
+    with town.sessions() as session:
+        participants = [c.participant_id for c in session.scalars(select(Contribution))]
+    assert participants[0] != participants[1]
