@@ -285,15 +285,20 @@ def reopen_possible_duplicate(
 
     The held contribution waits again as a possible duplicate, the earlier one gets
     back its status and the participant's participation. Refused once anything has
-    happened to either since (another decision, a count): that is a new decision.
+    happened to either, or the participant took part again, since: that is a new decision.
     """
     _require_reason(reason)
     settled = contributions.last_pair_decision(session, held_id)
     if settled is None or settled.action != PAIR_SETTLED:
         raise DecisionRefused(f"no settled pair of contribution {held_id} to reopen")
     earlier, held = _duplicate_pair(session, int(settled.payload["earlier"]), held_id)
-    if contributions.journaled_since(session, settled.id, (earlier.id, held.id)):
-        raise DecisionRefused(f"contributions {earlier.id} and {held.id} changed since")
+    assert held.participant_id is not None
+    # A later contribution of the participant's, as much as a change to the pair.
+    theirs = contributions.participant_contributions(
+        session, held.consultation_id, held.participant_id
+    )
+    if contributions.journaled_since(session, settled.id, theirs):
+        raise DecisionRefused(f"the participant's contributions changed since ({held.id})")
     was_status, was_reason = settled.payload["earlier_was"]
     if (earlier.status, earlier.status_reason) != (was_status, was_reason):
         change_status(session, earlier, ContributionStatus(was_status), was_reason, actor)

@@ -240,7 +240,17 @@ def last_pair_decision(session: Session, held_id: int) -> AuditEvent | None:
     return session.scalar(query)
 
 
-def journaled_since(session: Session, event_id: int, contribution_ids: tuple[int, ...]) -> bool:
+def participant_contributions(
+    session: Session, consultation_id: int, participant_id: int
+) -> list[int]:
+    query = select(Contribution.id).where(
+        Contribution.consultation_id == consultation_id,
+        Contribution.participant_id == participant_id,
+    )
+    return list(session.scalars(query))
+
+
+def journaled_since(session: Session, event_id: int, contribution_ids: list[int]) -> bool:
     """Whether the journal holds anything on these contributions after `event_id`."""
     query = select(AuditEvent.id).where(
         AuditEvent.id > event_id,

@@ -206,3 +206,14 @@ def test_a_pair_changed_since_it_was_settled_is_not_reopened(store: Runtime) -> 
     assert (status(store, one), status(store, two)) == ("rejected", "duplicate")
     with pytest.raises(DecisionRefused, match="no settled pair"):
         reopen(store, one)
+
+
+def test_a_pair_is_not_reopened_once_the_participant_took_part_again(store: Runtime) -> None:
+    make_rule(store, "review")
+    one, two = make_pair(store, Channel.SMS, Channel.IVR)
+    settle(store, two, two)
+    third = record(store, make_intake(channel=Channel.KIOSK, participant=make_participant(PHONE)))
+    assert third.reason == f"possible duplicate of contribution {two}"
+    with pytest.raises(DecisionRefused, match="changed since"):
+        reopen(store, two)
+    assert (status(store, one), status(store, two)) == ("superseded", "counted")
