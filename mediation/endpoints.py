@@ -31,8 +31,9 @@ from gateway.staff.models import StaffRole, StaffSession
 from gateway.store.base import utcnow
 from gateway.store.models import ContributionEvidence, Evidence
 from gateway.web.pages import PAGE_HEADERS, render
-from mediation import double, journal, oversight, queue, review
+from mediation import double, journal, oversight, pairs, queue, review
 from mediation import undo as undo_last
+from mediation.pairs import PairAction
 from mediation.queue import Filters, Item
 
 router = APIRouter(prefix="/mediation", tags=["mediation"])
@@ -115,7 +116,7 @@ def review_item(
     )
     context = _item_context(request, session, shown, filters) | {"mine": mine, "holder": holder}
     session.commit()
-    return _page(request, staff, "mediation:review_item.html", context)
+    return _page(request, staff, _item_template(context), context)
 
 
 @router.post("/review/{key}", include_in_schema=False)
@@ -127,13 +128,12 @@ def decide(
     if not queue.claim(session, key, staff.account.id, utcnow()):
         raise HTTPException(status.HTTP_409_CONFLICT, "another reviewer holds this item")
     try:
-        action = review.Action(form.text("action"))
-        _take(request, session, found, action, _value(form), staff)
+        _take(request, session, found, _action(form.text("action")), _value(form), staff)
     except (ValueError, DecisionRefused) as refused:
         session.rollback()
         context = _item_context(request, session, found, filters)
         context |= {"mine": True, "holder": None, "error": str(refused)}
-        return _page(request, staff, "mediation:review_item.html", context, 409)
+        return _page(request, staff, _item_template(context), context, 409)
     queue.release(session, key)
     session.commit()
     return RedirectResponse(f"/mediation/review/next?{_query(filters)}", status.HTTP_303_SEE_OTHER)
@@ -260,15 +260,23 @@ def evidence_file(
     return FileResponse(path, media_type=blob.media_type, headers=IMAGE_HEADERS)
 
 
+def _action(name: str) -> review.Action | PairAction:
+    """The action a button names: on one item, or on a pair of possible duplicates."""
+    return PairAction(name) if name in tuple(PairAction) else review.Action(name)
+
+
 def _take(
-    request: Request, session: Session, item: Item, action: review.Action, value: Any,
+    request: Request, session: Session, item: Item, action: review.Action | PairAction, value: Any,
     staff: StaffSession,
 ) -> None:  # fmt: skip
     """Decide at once, or as one of two reviewers when the vote is double-reviewed."""
     actor = _actor(staff)
     if item.key.startswith("m") and staff.account.role not in AGENTS:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent moderates what is published")
-    if not (item.vote and runtime_of(request).settings.double_review_votes):
+    # A pair is never a vote's mark: double review is for marks only.
+    if isinstance(action, PairAction) or not (
+        item.vote and runtime_of(request).settings.double_review_votes
+    ):
         review.decide(session, item, action, value, actor)
     elif item.reason == queue.DISAGREEMENT:
         if staff.account.role not in (StaffRole.AGENT, StaffRole.ADMIN):
@@ -307,6 +315,7 @@ def _item_context(
 ) -> dict[str, Any]:
     return {
         "item": item,
+        **_pair_context(request, session, item),
         "evidence": _evidence(request, session, item),
         "choices": _choices(session, item),
         "query": _query(filters),
@@ -315,12 +324,33 @@ def _item_context(
     }
 
 
+def _pair_context(request: Request, session: Session, item: Item) -> dict[str, Any]:
+    """Both contributions of a possible duplicate, each with its evidence; else nothing."""
+    found = pairs.pair(session, item)
+    if found is None:
+        return {"pair": None}
+    sides = (found.first, found.second)
+    shown = [(side, _evidence_of(request, session, side.contribution_id)) for side in sides]
+    return {"pair": found, "sides": shown}
+
+
+def _item_template(context: dict[str, Any]) -> str:
+    return "mediation:review_pair.html" if context["pair"] else "mediation:review_item.html"
+
+
 def _evidence(request: Request, session: Session, item: Item) -> list[dict[str, Any]]:
+    return _evidence_of(request, session, item.contribution_id, item.question_id)
+
+
+def _evidence_of(
+    request: Request, session: Session, contribution_id: int, *questions: str | None
+) -> list[dict[str, Any]]:
+    """A contribution's evidence: all of it, or the whole's and the questions' given."""
     shown = []
-    for link, blob in queue.evidence(session, item.contribution_id):
-        if link.question_id not in (None, item.question_id):
+    for link, blob in queue.evidence(session, contribution_id):
+        if questions and link.question_id not in (None, *questions):
             continue
-        url = f"/mediation/evidence/{item.contribution_id}/{link.id}"
+        url = f"/mediation/evidence/{contribution_id}/{link.id}"
         entry = {"role": link.role, "media_type": blob.media_type, "url": url, "text": None}
         if any(kind in blob.media_type for kind in TEXT_TYPES):
             entry |= _text_evidence(request, blob)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.contributions import reviewed
-from gateway.contributions.decisions import ANSWERS_TO_REVIEW
+from gateway.contributions.decisions import ANSWERS_TO_REVIEW, PAIR_REOPENED, PAIR_SETTLED
 from gateway.moderation import DECIDED, Moderated, moderate
 from gateway.results import repository as results
 from gateway.staff.models import StaffAccount
@@ -53,7 +53,8 @@ STATUS_CHANGED = "contribution.status_changed"
 # Every decision a reviewer takes, undos included, as the journal names them: the
 # last of these is the one an undo considers (status changes only out of review).
 DECISIONS = (*reviewed.DECIDED, reviewed.REOPENED, "contribution.reopened",
-             "review.first", "review.agreed", "review.disputed", "review.withdrawn")  # fmt: skip
+             "review.first", "review.agreed", "review.disputed", "review.withdrawn",
+             PAIR_SETTLED, PAIR_REOPENED)  # fmt: skip
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 REASONS = ("low_confidence", "speech", "handwriting", "unclear_text", "duplicate", "overvote",
            "ambiguous_mark", "assisted", "personal_data", "disagreement", "other")  # fmt: skip

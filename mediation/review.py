@@ -17,7 +17,8 @@ from gateway.contributions import decisions
 from gateway.contributions.decisions import DecisionRefused
 from gateway.moderation import DECIDED, MODERATED_TEXT
 from gateway.store.models import ContributionStatus
-from mediation import queue
+from mediation import pairs, queue
+from mediation.pairs import PairAction
 from mediation.queue import Item
 
 ACCEPTED = "accepted in review"
@@ -33,9 +34,13 @@ class Action(StrEnum):
     REJECT = "reject"
 
 
-def decide(session: Session, item: Item, action: Action, value: Any, actor: str) -> None:
+def decide(
+    session: Session, item: Item, action: Action | PairAction, value: Any, actor: str
+) -> None:
     """Take `action` on `item` through the core; `DecisionRefused` when it does not apply."""
-    if item.key.startswith("m"):
+    if isinstance(action, PairAction):
+        pairs.decide(session, item, action, actor)
+    elif item.key.startswith("m"):
         _moderate(session, item, action, value, actor)
     elif item.answer_id is not None:
         _decide_answer(session, item.answer_id, action, value, actor)

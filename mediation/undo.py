@@ -4,7 +4,9 @@ The last decision is the journal's: an answer accepted, corrected or rejected go
 back to review while its contribution waits there; a contribution held as a whole
 and set aside (rejected, or found a duplicate) goes back to review for the reason
 it waited for, unless someone else decided on it since; a first review in double
-review is withdrawn while no second reviewer has decided. A decision that counted
+review is withdrawn while no second reviewer has decided; a pair of possible
+duplicates settled goes back to review, both sides as they were, until anything else
+happens to that person's contributions. A decision that counted
 something, an agreement or disagreement of two reviewers, a moderation and an undo
 are not undone. Contributions and answers change only through the core.
 """
@@ -19,7 +21,7 @@ from gateway.store.models import AuditEvent, ContributionStatus
 from mediation import double, queue
 
 UNDONE = "decision undone by its reviewer"
-UNDOS = (reviewed.REOPENED, "contribution.reopened", "review.withdrawn")
+UNDOS = (reviewed.REOPENED, "contribution.reopened", "review.withdrawn", decisions.PAIR_REOPENED)
 
 
 def undo(session: Session, actor: str, staff_id: int) -> str:
@@ -29,6 +31,10 @@ def undo(session: Session, actor: str, staff_id: int) -> str:
         raise DecisionRefused("no decision of yours to undo")
     if event.action in reviewed.DECIDED:
         return _reopen_answer(session, event, actor)
+    if event.action == decisions.PAIR_SETTLED:
+        held_id = int(event.subject_id)
+        decisions.reopen_possible_duplicate(session, held_id, actor=actor, reason=UNDONE)
+        return f"c{held_id}"
     if event.action == queue.STATUS_CHANGED:
         return _reopen_contribution(session, event, actor)
     if event.action == double.FIRST:

@@ -11,6 +11,7 @@ nothing; the caller's transaction commits or rolls back as usual.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
@@ -29,6 +30,13 @@ from gateway.validation import InvalidAnswer, normalise
 # Why the door sends a contribution to review when only its answers are in doubt;
 # it is settled from its answers once the last one is decided.
 ANSWERS_TO_REVIEW = "uncertain answers to review"
+# How the door says it held a contribution for a person under `on_duplicate: review`.
+POSSIBLE_DUPLICATE = "possible duplicate of contribution {}"
+_POSSIBLE_DUPLICATE = re.compile(r"possible duplicate of contribution ([0-9]+)")
+# The journal's record of a held pair settled, and of that decision undone.
+DUPLICATE_PAIR = "duplicate_pair"
+PAIR_SETTLED = "duplicate.settled"
+PAIR_REOPENED = "duplicate.reopened"
 # Statuses only the identity rules give: see `resolve_duplicate`.
 _DUPLICATE_STATUSES = {ContributionStatus.DUPLICATE, ContributionStatus.SUPERSEDED}
 # A participant's contribution in one of these counts now or may count after review.
@@ -238,6 +246,13 @@ def resolve_duplicate(
     """
     _require_reason(reason)
     keep, other = _duplicate_pair(session, keep_id, other_id)
+    _resolve(session, keep, other, actor, reason)
+    return keep
+
+
+def _resolve(
+    session: Session, keep: Contribution, other: Contribution, actor: str, reason: str
+) -> None:
     if _one_per_person(session, keep):
         # First: it is what may refuse, and a refused decision changes nothing.
         _hold_participation(session, keep, yielding=other)
@@ -245,7 +260,100 @@ def resolve_duplicate(
     if other.status != loser:
         change_status(session, other, loser, reason, actor)
     _settle_kept(session, keep, actor, reason)
-    return keep
+
+
+def possible_duplicate_of(contribution: Contribution) -> int | None:
+    """The earlier contribution the door found a contribution it held may repeat."""
+    if contribution.status != ContributionStatus.REVIEW:
+        return None
+    found = _POSSIBLE_DUPLICATE.fullmatch(contribution.status_reason or "")
+    return int(found.group(1)) if found else None
+
+
+def settle_possible_duplicate(
+    session: Session, held_id: int, keep_id: int | None, *, actor: str, reason: str
+) -> tuple[Contribution, Contribution]:
+    """Settle a pair the door held under `on_duplicate: review`: keep one of the two, or neither.
+
+    `held_id` is the contribution held, `keep_id` the one kept (it, or the earlier
+    one its reason names) or None to reject both. Refused unless the contribution is
+    still held so, checked with both locked: of two reviewers racing, one decides.
+    Returns the pair, earlier first.
+    """
+    _require_reason(reason)
+    found = contributions.find_contribution(session, held_id)
+    if found is None:
+        raise NotFound(f"no contribution {held_id}")
+    earlier_id = possible_duplicate_of(found)
+    if earlier_id is None:
+        raise DecisionRefused(f"contribution {held_id} is not held as a possible duplicate")
+    earlier, held = _duplicate_pair(session, earlier_id, held_id)
+    if possible_duplicate_of(held) != earlier.id:
+        raise DecisionRefused(f"contribution {held_id} was settled already")
+    before = [earlier.status, earlier.status_reason]
+    if keep_id is None:
+        _reject_both(session, (earlier, held), actor, reason)
+    elif keep_id in (earlier.id, held.id):
+        keep, other = (earlier, held) if keep_id == earlier.id else (held, earlier)
+        _resolve(session, keep, other, actor, reason)
+    else:
+        raise DecisionRefused(f"contribution {keep_id} is not one of the pair")
+    # Last, after the status changes it sums up: `reopen_possible_duplicate` relies on it.
+    details = {"earlier": earlier.id, "kept": keep_id, "reason": reason, "earlier_was": before}
+    audit.append(session, PAIR_SETTLED, DUPLICATE_PAIR, held.id, details, actor=actor)
+    return earlier, held
+
+
+def reopen_possible_duplicate(
+    session: Session, held_id: int, *, actor: str, reason: str
+) -> tuple[Contribution, Contribution]:
+    """Undo the last settling of a held pair: the pair is back in review as the door left it.
+
+    The held contribution waits again as a possible duplicate, the earlier one gets
+    back its status and the participant's participation. Refused once anything has
+    happened to either, or the participant took part again, since: that is a new decision.
+    """
+    _require_reason(reason)
+    settled = contributions.last_pair_decision(session, held_id)
+    if settled is None or settled.action != PAIR_SETTLED:
+        raise DecisionRefused(f"no settled pair of contribution {held_id} to reopen")
+    earlier, held = _duplicate_pair(session, int(settled.payload["earlier"]), held_id)
+    assert held.participant_id is not None
+    # A later contribution of the participant's, as much as a change to the pair.
+    theirs = contributions.participant_contributions(
+        session, held.consultation_id, held.participant_id
+    )
+    if contributions.journaled_since(session, settled.id, theirs):
+        raise DecisionRefused(f"the participant's contributions changed since ({held.id})")
+    was_status, was_reason = settled.payload["earlier_was"]
+    if (earlier.status, earlier.status_reason) != (was_status, was_reason):
+        change_status(session, earlier, ContributionStatus(was_status), was_reason, actor)
+    change_status(
+        session, held, ContributionStatus.REVIEW, POSSIBLE_DUPLICATE.format(earlier.id), actor
+    )
+    if _one_per_person(session, earlier):
+        _give_participation(session, earlier)
+    details = {"earlier": earlier.id, "reason": reason}
+    audit.append(session, PAIR_REOPENED, DUPLICATE_PAIR, held.id, details, actor=actor)
+    return earlier, held
+
+
+def _give_participation(session: Session, contribution: Contribution) -> None:
+    assert contribution.participant_id is not None
+    held = contributions.lock_participation(
+        session, contribution.consultation_id, contribution.participant_id
+    )
+    assert held is not None, "a pair settled without the participant's participation"
+    held.contribution_id = contribution.id
+
+
+def _reject_both(
+    session: Session, pair: tuple[Contribution, Contribution], actor: str, reason: str
+) -> None:
+    """Neither counts: for two answers a person cannot tell which the resident meant."""
+    for contribution in pair:
+        if contribution.status != ContributionStatus.REJECTED:
+            change_status(session, contribution, ContributionStatus.REJECTED, reason, actor)
 
 
 def _duplicate_pair(

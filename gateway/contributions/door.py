@@ -21,7 +21,7 @@ from gateway import audit
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition, OnDuplicate, Policy
 from gateway.contributions import repository as contributions
-from gateway.contributions.decisions import ANSWERS_TO_REVIEW, change_status
+from gateway.contributions.decisions import ANSWERS_TO_REVIEW, POSSIBLE_DUPLICATE, change_status
 from gateway.contributions.intake import (
     AnswerIn,
     DoorPolicy,
@@ -77,10 +77,11 @@ def _record(session: Session, intake: Intake, policy: DoorPolicy) -> IntakeResul
     if contribution is None:
         return _replay_clash(session, consultation, intake, participant)
     definition = consultation.definition
+    found = None
     if participant is not None and definition.identity.policy == Policy.ONE_PER_PERSON:
-        _apply_identity_policy(session, definition, contribution, intake, participant.id)
+        found = _apply_identity_policy(session, definition, contribution, intake, participant.id)
     _link_evidence(session, contribution, intake, policy)
-    _audit(session, consultation, contribution, intake, checks)
+    _audit(session, consultation, contribution, intake, checks, found)
     return _result(contribution, replayed=False)
 
 
@@ -263,25 +264,33 @@ def _apply_identity_policy(
     contribution: Contribution,
     intake: Intake,
     participant_id: int,
-) -> None:
+) -> dict[str, Any] | None:
+    """Apply one person, one voice; say which contribution this one repeats, if any.
+
+    The participant is one row per keyed hash, whichever channel brought it: the
+    same phone by SMS, by phone or proved online or at a kiosk is one person.
+    """
     kind = intake.participant.kind if intake.participant else ""
     if kind not in definition.identity.keys:
         # A key the definition does not trust cannot prove one person, one voice.
         contribution.status = ContributionStatus.REVIEW
         contribution.status_reason = f"identity key {kind!r} is not one this consultation uses"
         session.flush()
-        return
+        return None
     consultation_id = contribution.consultation_id
     if contributions.claim_participation(session, consultation_id, participant_id, contribution.id):
-        return
+        return None
     held = contributions.lock_participation(session, consultation_id, participant_id)
     assert held is not None, "a participation that refused a claim is gone"
-    _settle_duplicate(session, definition.identity.on_duplicate, held, contribution)
+    rule = definition.identity.on_duplicate
+    earlier = _settle_duplicate(session, rule, held, contribution)
+    return {"contribution": earlier.id, "channel": earlier.channel, "rule": rule.value}
 
 
 def _settle_duplicate(
     session: Session, rule: OnDuplicate, held: Participation, newcomer: Contribution
-) -> None:
+) -> Contribution:
+    """Settle a participant's second contribution by the rule; return the earlier one."""
     earlier = contributions.contribution(session, held.contribution_id)
     if rule == OnDuplicate.FIRST_WINS:
         newcomer.status = ContributionStatus.DUPLICATE
@@ -296,8 +305,9 @@ def _settle_duplicate(
         )
     else:
         newcomer.status = ContributionStatus.REVIEW
-        newcomer.status_reason = f"possible duplicate of contribution {earlier.id}"
+        newcomer.status_reason = POSSIBLE_DUPLICATE.format(earlier.id)
     session.flush()
+    return earlier
 
 
 def _link_evidence(
@@ -331,7 +341,10 @@ def _audit(
     contribution: Contribution,
     intake: Intake,
     checks: list[tuple[AnswerIn, AnswerCheck]],
+    duplicate_of: dict[str, Any] | None,
 ) -> None:
+    # `duplicate_of`: the participant's earlier contribution the identity policy found,
+    # its channel and the rule applied, so the journal shows both sides of a duplicate.
     audit.journal_recorded(
         session,
         contribution,
@@ -345,6 +358,7 @@ def _audit(
             "answers": len(intake.answers),
             "assisted": intake.assisted_by is not None,
             "definition_hash": contribution.definition_hash,
-        },
+        }
+        | ({"duplicate_of": duplicate_of} if duplicate_of else {}),
         actor=intake.assisted_by or f"channel:{contribution.channel}",
     )

@@ -14,6 +14,7 @@ from gateway.store.base import as_utc, utcnow
 from gateway.store.models import (
     Answer,
     AnswerStatus,
+    AuditEvent,
     Consultation,
     Contribution,
     ContributionEvidence,
@@ -95,6 +96,10 @@ def lock_participation(
 
 def contribution(session: Session, contribution_id: int) -> Contribution:
     return session.get_one(Contribution, contribution_id)
+
+
+def find_contribution(session: Session, contribution_id: int) -> Contribution | None:
+    return session.get(Contribution, contribution_id)
 
 
 def lock_contribution(session: Session, contribution_id: int) -> Contribution | None:
@@ -221,3 +226,35 @@ def blob_unused(session: Session, ref: EvidenceRef) -> bool:
     held = select(Evidence.purged_at).where(Evidence.sha256 == ref.sha256).with_for_update()
     # A row whose blob retention purged needs the file no more than no row at all.
     return session.scalar(held) is not None
+
+
+def last_pair_decision(session: Session, held_id: int) -> AuditEvent | None:
+    """The journal's last decision on the pair a held contribution makes with an earlier one."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.subject_type == "duplicate_pair")
+        .where(AuditEvent.subject_id == str(held_id))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def participant_contributions(
+    session: Session, consultation_id: int, participant_id: int
+) -> list[int]:
+    query = select(Contribution.id).where(
+        Contribution.consultation_id == consultation_id,
+        Contribution.participant_id == participant_id,
+    )
+    return list(session.scalars(query))
+
+
+def journaled_since(session: Session, event_id: int, contribution_ids: list[int]) -> bool:
+    """Whether the journal holds anything on these contributions after `event_id`."""
+    query = select(AuditEvent.id).where(
+        AuditEvent.id > event_id,
+        AuditEvent.subject_type == "contribution",
+        AuditEvent.subject_id.in_([str(cid) for cid in contribution_ids]),
+    )
+    return session.scalar(query.limit(1)) is not None

@@ -1,4 +1,8 @@
-"""One-time codes that prove a phone for the online pages, sent by SMS through Twilio.
+"""One-time codes that prove a phone online or at a kiosk, sent by SMS through Twilio.
+
+Online the code is required under one person, one voice; at a kiosk the number is
+optional, offered on the summary, and a resident who gives none is checked by a
+médiateur.
 
 Only a keyed hash of each code is stored; a code expires, takes a few tries, works
 only in the browser session that asked for it, and a number gets a few codes an

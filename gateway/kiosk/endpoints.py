@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from gateway.consultations.schema import Definition
 from gateway.deps import SessionDep
 from gateway.i18n import t
-from gateway.kiosk import assist, repository, screens, service
+from gateway.kiosk import assist, codes, repository, screens, service
 from gateway.kiosk.models import Consent, Kiosk, KioskSession
 from gateway.kiosk.service import Place
 from gateway.staff.deps import posted_form, require_role
@@ -146,6 +146,66 @@ def start(
         session.commit()
         return screens.redirect(f"{place.base}/consent?{urlencode({'code': code})}")
     return screens.start(request, session, place, row, code)
+
+
+@pages.get("/{kiosk_id}/phone")
+def phone_page(
+    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep
+) -> Response:
+    """The optional phone, offered on the summary: proved, the resident is known across channels."""
+    session.commit()
+    if row is None:
+        return screens.redirect(place.base)
+    return screens.page(request, place, "kiosk_phone.html", error="")
+
+
+@pages.post("/{kiosk_id}/phone")
+def phone(
+    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, form: FormDep
+) -> Response:
+    """Send a one-time code by SMS to the number the resident chose to give."""
+    if row is None:
+        return screens.ended(session, place)
+    settings = screens.settings_of(request)
+    typed, language = str(form.get("phone") or ""), page_language(request)
+    try:
+        codes.send_code(session, row, typed, settings, language, codes.twilio_sender(settings))
+    except codes.CodeRefused as refused:
+        session.rollback()
+        return screens.page(request, place, "kiosk_phone.html", 400, error=refused.message)
+    session.commit()
+    return screens.redirect(f"{place.base}/verify")
+
+
+@pages.get("/{kiosk_id}/verify")
+def verify_page(
+    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep
+) -> Response:
+    session.commit()
+    if row is None:
+        return screens.redirect(place.base)
+    return _code_page(request, place)
+
+
+def _code_page(request: Request, place: Place, status_code: int = 200, error: str = "") -> Response:
+    again = f"{place.base}/phone"
+    return screens.page(request, place, "online_code.html", status_code, error=error, again=again)
+
+
+@pages.post("/{kiosk_id}/verify")
+def verify(
+    request: Request, session: SessionDep, place: PlaceDep, row: ResidentDep, form: FormDep
+) -> Response:
+    """Check the code typed; the phone proved, the resident is back on the summary."""
+    if row is None:
+        return screens.ended(session, place)
+    try:
+        codes.verify(session, row, str(form.get("code") or ""), screens.settings_of(request))
+    except codes.CodeRefused as refused:
+        session.commit()  # the wrong try counts
+        return _code_page(request, place, 400, refused.message)
+    session.commit()
+    return screens.redirect(f"{place.base}/summary")
 
 
 @pages.api_route("/{kiosk_id}/end", methods=["GET", "POST"])

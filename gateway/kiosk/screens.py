@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from gateway.config import Settings
-from gateway.consultations.schema import Definition, Question
+from gateway.consultations.schema import Definition, IdentityKey, Policy, Question
 from gateway.contributions.intake import IntakeConflict, IntakeRejected
 from gateway.deps import door_policy, runtime_of
 from gateway.dialogue.engine import (
@@ -203,8 +203,20 @@ def summary(request: Request, session: Session, place: Place, row: KioskSession 
     lines = _summary_lines(definition, state.answers, page_language(request))
     sealed_pass = sealed.seal(row, settings_of(request))
     return page(
-        request, place, "summary.html", definition=definition, lines=lines, sealed=sealed_pass
-    )
+        request, place, "summary.html", definition=definition, lines=lines, sealed=sealed_pass,
+        offer_phone=offers_phone(place, definition), phone_proved=row.phone_hash is not None,
+    )  # fmt: skip
+
+
+def offers_phone(place: Place, definition: Definition) -> bool:
+    """Whether a kiosk offers the optional phone: one voice per person, known by phone.
+
+    A resident who proves a phone is the participant the SMS and phone channels
+    know, and counts at once; one who does not is checked by a médiateur.
+    """
+    identity = definition.identity
+    one_each = identity.policy == Policy.ONE_PER_PERSON and IdentityKey.PHONE in identity.keys
+    return place.kiosk is not None and one_each
 
 
 def _summary_lines(

@@ -140,6 +140,9 @@ def begin(
         return None, row, events
     token, row = opened(session, place, row)
     row.state, row.run_id, row.receipt = state.to_json(), secrets.token_hex(16), None
+    if place.kiosk is not None:
+        # A kiosk is shared: whoever starts next proves their own phone, if they wish.
+        row.phone_hash = None
     return token, row, events
 
 
@@ -265,7 +268,8 @@ def send(
 def _participant(
     session: Session, row: KioskSession, code: str, run_id: str
 ) -> ParticipantRef | None:
-    """Online, the phone a one-time code proved, keyed as SMS keys it; else anonymous."""
+    """The phone a one-time code proved (online, or given at a kiosk), keyed as SMS keys it;
+    else anonymous."""
     if row.phone_hash is not None:
         return ParticipantRef(kind=IdentityKey.PHONE.value, key_hash=row.phone_hash)
     return _anonymous(session, code, run_id)

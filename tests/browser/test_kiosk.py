@@ -89,6 +89,24 @@ def test_a_whole_vote_alone(page: Page, runtime: Runtime, kiosk: str) -> None:
     assert answers_of(runtime) == {"projets": ["bancs", "fontaines"], "tranche-age": "18-29"}
 
 
+def test_the_optional_number_is_offered_and_can_be_left(
+    page: Page, runtime: Runtime, kiosk: str
+) -> None:
+    page.goto(kiosk)
+    page.get_by_role("button", name=re.compile("^Budget participatif")).click()
+    choose(page, "Des bancs et de l'ombre en ville", name="phone-question-1")
+    choose(page, "18 à 29 ans", name="phone-question-2")
+    page.get_by_role("link", name="Donner mon numéro").click()
+    expect(
+        page.get_by_role("heading", name="Votre numéro de portable (facultatif)")
+    ).to_be_visible()
+    screen(page, "kiosk-phone")
+    page.get_by_role("link", name="Continuer sans numéro").click()
+    page.get_by_role("button", name="Envoyer mes réponses").click()
+    expect(page.locator(".receipt-code")).to_be_visible()
+    assert only_contribution(runtime).status == "review"  # nobody known: a médiateur checks
+
+
 def test_a_whole_vote_assisted(page: Page, runtime: Runtime, kiosk: str) -> None:
     make_mediateur(runtime)
     page.goto(kiosk)

@@ -36,6 +36,8 @@ WALKED = {
     "/kiosk/{kiosk_id}/summary": "test_kiosk.py",
     "/kiosk/{kiosk_id}/receipt": "test_kiosk.py",
     "/kiosk/{kiosk_id}/consent": "test_kiosk.py::test_a_whole_vote_assisted",
+    "/kiosk/{kiosk_id}/phone": "test_kiosk.py (the optional number, on the summary)",
+    "/kiosk/{kiosk_id}/verify": "test_kiosk.py (the optional number, on the summary)",
     "/c/{code}/question": "test_online.py",
     "/c/{code}/summary": "test_online.py",
     "/c/{code}/receipt": "test_online.py",
