@@ -77,10 +77,9 @@ def review_next(session: SessionDep, staff: ReadPage, filters: FiltersDep) -> Re
     """Open the first item no one else holds, lowest confidence first."""
     now = utcnow()
     skipped = _not_mine(session, staff, now)
-    items = queue.queue(session, filters, now)
-    free = [item for item in items if item.key not in skipped and _for(staff, item.key)]
+    free = queue.first(session, filters, lambda i: i.key not in skipped and _for(staff, i.key))
     session.commit()
-    target = f"/mediation/review/{free[0].key}" if free else "/mediation/review"
+    target = f"/mediation/review/{free.key}" if free else "/mediation/review"
     return RedirectResponse(f"{target}?{_query(filters)}", status.HTTP_303_SEE_OTHER)
 
 

@@ -9,14 +9,18 @@ or `c<contribution id>`, which is also what a claim holds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.consultations import repository as consultations
+from gateway.consultations.schema import QuestionType
 from gateway.contributions import reviewed
 from gateway.contributions.decisions import ANSWERS_TO_REVIEW, PAIR_REOPENED, PAIR_SETTLED
 from gateway.moderation import DECIDED, Moderated, moderate
@@ -104,14 +108,34 @@ def queue(
     session: Session, filters: Filters, now: datetime, limit: int | None = QUEUE_LIMIT
 ) -> list[Item]:
     """Items to decide, lowest confidence first, filtered as asked; all of them: limit None."""
-    items = [*_answer_items(session, filters), *_contribution_items(session, filters),
-             *_text_items(session, filters)]  # fmt: skip
+    items = [*_counting(session, filters), *_texts(session, filters)]
+    return items[:limit]
+
+
+def first(session: Session, filters: Filters, free: Callable[[Item], bool]) -> Item | None:
+    """The first item of the queue that `free` lets through.
+
+    Text waiting for moderation comes after every item that counts, so it is read only
+    when none of those is free: reading it means checking every counted free text."""
+    for item in _counting(session, filters):
+        if free(item):
+            return item
+    return next((item for item in _texts(session, filters) if free(item)), None)
+
+
+def _counting(session: Session, filters: Filters) -> list[Item]:
+    """Answers and contributions in review, lowest confidence first."""
+    items = [*_answer_items(session, filters), *_contribution_items(session, filters)]
     split = disputed(session)
     items = [replace(i, reason=DISAGREEMENT) if i.key in split else i for i in items]
-    if filters.reason:
-        items = [item for item in items if item.reason == filters.reason]
     items.sort(key=lambda item: (item.confidence, item.contribution_id, item.key))
-    return items[:limit]
+    return [item for item in items if not filters.reason or item.reason == filters.reason]
+
+
+def _texts(session: Session, filters: Filters) -> list[Item]:
+    if filters.reason and filters.reason != "personal_data":
+        return []
+    return sorted(_text_items(session, filters), key=lambda item: item.key)
 
 
 def item(session: Session, key: str) -> Item | None:
@@ -153,10 +177,13 @@ def _contribution_items(session: Session, filters: Filters, *where: Any) -> list
 
 def _text_items(session: Session, filters: Filters, *where: Any) -> list[Item]:
     """Counted free text that would publish personal data or an insult, not yet moderated."""
+    free_text = _free_text_questions(session)
+    if free_text is None:
+        return []
     query = _filtered(
         select(Answer, Contribution, Consultation.code)
         .join(Contribution, Answer.contribution_id == Contribution.id)
-        .where(Answer.status == AnswerStatus.VALID)
+        .where(Answer.status == AnswerStatus.VALID, free_text)
         .where(Contribution.status == ContributionStatus.COUNTED, *where),
         filters,
     )
@@ -164,10 +191,28 @@ def _text_items(session: Session, filters: Filters, *where: Any) -> list[Item]:
     items = []
     for answer, contribution, code in session.execute(query):
         if isinstance(answer.value, str) and answer.id not in done:
-            found = moderate(answer.value)
+            found = _moderated(answer.value)
             if found.needs_review:
                 items.append(_text_item(answer, contribution, code, found))
     return items
+
+
+def _free_text_questions(session: Session) -> ColumnElement[bool] | None:
+    """Answers to a free-text question, of any consultation: the only text to moderate."""
+    asked = []
+    for consultation in consultations.list_all(session):
+        definition = consultations.definition_of(consultation)
+        ids = [q.id for q in definition.all_questions if q.type == QuestionType.TEXT]
+        if ids:
+            at = Contribution.consultation_id == consultation.id
+            asked.append(and_(at, Answer.question_id.in_(ids)))
+    return or_(*asked) if asked else None
+
+
+@lru_cache(maxsize=65536)
+def _moderated(text: str) -> Moderated:
+    """Moderate each text once per process: the queue is read again for every item."""
+    return moderate(text)
 
 
 def _text_item(answer: Answer, contribution: Contribution, code: str, found: Moderated) -> Item:
