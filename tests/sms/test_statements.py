@@ -14,7 +14,7 @@ from tests.sms.twilio import Phone
 
 # (text, statements on SQLite) through one whole vote. The last answer goes through
 # the door (8 statements on SQLite; PostgreSQL adds the journal's advisory lock).
-VOTE = [("BUDGET", 6), ("1 4 7", 4), ("3", 12)]
+VOTE = [("BUDGET", 5), ("1 4 7", 4), ("3", 12)]
 JOURNAL_LOCK = {"sqlite": 0, "postgresql": 1}
 # PostgreSQL opens the conversation in the statement that logs the message, and writes
 # it back in the one that keeps the replies.
