@@ -42,6 +42,29 @@ from gateway.store.session import (
 )
 
 
+@dataclass(slots=True)
+class Conversation:
+    """Where one number stands: its `sms_conversation` row as a plain object.
+
+    Read and written by this module's Core statements: a message changes it without
+    the ORM's bookkeeping on every attribute, and `record_reply` writes it back.
+    """
+
+    id: int
+    phone_hash: str
+    language: str
+    status: str
+    consultation_code: str | None
+    token: str | None
+    step: int
+    attempts: int
+    answers: dict[str, Any]
+    transcript: list[Any]
+    last_message_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass(frozen=True)
 class Standing:
     """What decides whether a message reaches the conversation at all."""
@@ -58,7 +81,7 @@ class Claim:
     inbound_id: int
     standing: Standing
     # The number's conversation, locked, when it was read along (PostgreSQL only).
-    conversation: SmsConversation | None = None
+    conversation: Conversation | None = None
 
 
 def claim_and_stand(
@@ -91,7 +114,7 @@ def _standing(row: RowMapping) -> Standing:
     return Standing(opted_out=bool(row["opted_out"]), recent=int(row["recent"]))
 
 
-def _opened(session: Session, row: RowMapping) -> SmsConversation | None:
+def _opened(session: Session, row: RowMapping) -> Conversation | None:
     return None if row["id"] is None else _conversation(session, row)
 
 
@@ -100,7 +123,7 @@ def record_reply(
     inbound_id: int,
     replies: list[str],
     outcome: str,
-    conversation: SmsConversation | None = None,
+    conversation: Conversation | None = None,
 ) -> None:
     """Keep the replies a message got, for its retries, and write back where its
     conversation (if it reached one) now stands: one statement on PostgreSQL."""
@@ -119,12 +142,8 @@ def inbound(session: Session, message_sid: str) -> SmsInbound | None:
     return session.scalar(select(SmsInbound).where(SmsInbound.message_sid == message_sid))
 
 
-def conversation_for_update(session: Session, phone_hash: str) -> SmsConversation:
-    """The number's conversation, created if new, locked against a concurrent message.
-
-    Read and written without the ORM's bookkeeping: not an object of the session, it
-    goes back to the store through `record_reply`.
-    """
+def conversation_for_update(session: Session, phone_hash: str) -> Conversation:
+    """The number's conversation, created if new, locked against a concurrent message."""
     now = utcnow()
     row = insert_or_lock(
         session,
@@ -144,20 +163,20 @@ def conversation_for_update(session: Session, phone_hash: str) -> SmsConversatio
     return _conversation(session, row)
 
 
-def _conversation(session: Session, row: RowMapping) -> SmsConversation:
+def _conversation(session: Session, row: RowMapping) -> Conversation:
     # The conversation's consultation was read along: the message reads it no more.
     consultations.note_version(session, row, row["consultation_code"])
-    return SmsConversation(**{name: row[name] for name in _CONVERSATION_COLUMNS})
+    return Conversation(**{name: row[name] for name in _CONVERSATION_COLUMNS})
 
 
-def conversation_row(session: Session, phone_hash: str) -> SmsConversation | None:
+def conversation_row(session: Session, phone_hash: str) -> Conversation | None:
     """The number's conversation if it has one, to give to `record_reply` once changed."""
     row = core_connection(session).execute(_CONVERSATION, {"phone_hash": phone_hash})
     found = row.mappings().first()
-    return None if found is None else SmsConversation(**found)
+    return None if found is None else Conversation(**found)
 
 
-def _state(conversation: SmsConversation) -> dict[str, Any]:
+def _state(conversation: Conversation) -> dict[str, Any]:
     values = {f"new_{name}": getattr(conversation, name) for name in _CONVERSATION_STATE}
     return {"conversation_id": conversation.id, "new_updated_at": utcnow(), **values}
 

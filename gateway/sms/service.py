@@ -38,7 +38,8 @@ from gateway.runtime import Runtime
 from gateway.sms import keywords, messages
 from gateway.sms import repository as sms
 from gateway.sms.conversation import Engine, Outcome, forget
-from gateway.sms.models import ConversationStatus, SmsConversation
+from gateway.sms.models import ConversationStatus
+from gateway.sms.repository import Conversation
 from gateway.store.base import utcnow
 from gateway.store.models import Channel, ContributionStatus
 from gateway.text import clean_text
@@ -113,7 +114,7 @@ def _respond(
     phone_hash: str,
     claim: sms.Claim,
     now: datetime,
-) -> tuple[Reply, SmsConversation | None]:
+) -> tuple[Reply, Conversation | None]:
     """The reply, and the conversation to write back with it if the message changed one."""
     if keywords.is_opt_out(message.body):
         replies, conversation = _opt_out(session, message.body, phone_hash)
@@ -133,7 +134,7 @@ def _converse(
     session: Session,
     runtime: Runtime,
     message: InboundSms,
-    conversation: SmsConversation,
+    conversation: Conversation,
     phone_hash: str,
     now: datetime,
 ) -> Reply:
@@ -157,9 +158,7 @@ def _plain(replies: list[str]) -> list[str]:
     return [messages.fit(text, None) for text in replies]
 
 
-def _opt_out(
-    session: Session, body: str, phone_hash: str
-) -> tuple[list[str], SmsConversation | None]:
+def _opt_out(session: Session, body: str, phone_hash: str) -> tuple[list[str], Conversation | None]:
     """The confirmation, and the number's conversation, forgotten, to write back."""
     keyword = keywords.opt_out_keyword(body) or ""
     first = contacts.opt_out(session, phone_hash, Channel.SMS, keyword)
@@ -203,7 +202,7 @@ def _idle(runtime: Runtime) -> timedelta:
 
 
 def _remember(
-    conversation: SmsConversation, message: InboundSms, now: datetime, outcome: Outcome
+    conversation: Conversation, message: InboundSms, now: datetime, outcome: Outcome
 ) -> None:
     conversation.last_message_at = now
     if conversation.status != ConversationStatus.ACTIVE and outcome != Outcome.FINISHED:
@@ -252,7 +251,7 @@ def _not_saved(definition: Definition | None, code: str, language: str, now: dat
     return t(language, message, code=code)
 
 
-def _transcript(runtime: Runtime, conversation: SmsConversation) -> bytes:
+def _transcript(runtime: Runtime, conversation: Conversation) -> bytes:
     transcript = json.dumps(conversation.transcript, ensure_ascii=False).encode()
     limit = runtime.evidence.max_bytes
     if len(transcript) > limit:
@@ -263,7 +262,7 @@ def _transcript(runtime: Runtime, conversation: SmsConversation) -> bytes:
 
 
 def _intake(
-    conversation: SmsConversation,
+    conversation: Conversation,
     answers: Sequence[AnswerIn],
     phone_hash: str,
     now: datetime,
