@@ -15,7 +15,8 @@ class OfferedConsultations:
     """One channel's view of the consultations, for one caller, read once per turn.
 
     `phone_hash` is the caller's keyed phone hash, or None when the number is unknown
-    (a withheld caller id): then nobody can be told they already took part.
+    (a withheld caller id): then nobody can be told they already took part. Whether
+    the caller took part is read along with a consultation when that is read.
     """
 
     def __init__(
@@ -26,13 +27,22 @@ class OfferedConsultations:
         self.phone_hash = phone_hash
         self.now = now
         self._definitions: dict[str, Definition | None] = {}
+        self._took_part: dict[str, bool] = {}
 
     def definition(self, code: str) -> Definition | None:
         if code not in self._definitions:
-            definition = consultations.definition_by_code(self.session, code)
+            definition = self._read(code)
             offered = definition is not None and self.channel in definition.channels
             self._definitions[code] = definition if offered else None
         return self._definitions[code]
+
+    def _read(self, code: str) -> Definition | None:
+        if self.phone_hash is None:
+            return consultations.definition_by_code(self.session, code)
+        definition, took_part = consultations.definition_for(self.session, code, self.phone_hash)
+        if definition is not None and took_part is not None:
+            self._took_part[definition.code] = took_part
+        return definition
 
     def open_definitions(self) -> list[Definition]:
         found = []
@@ -51,4 +61,7 @@ class OfferedConsultations:
             return False
         if IdentityKey.PHONE not in identity.keys:
             return False
+        known = self._took_part.get(definition.code)
+        if known is not None:
+            return known
         return consultations.took_part(self.session, definition.code, self.phone_hash)

@@ -122,6 +122,24 @@ def _read_version(session: Session, code: str) -> tuple[int, str] | None:
     return row.id, row.definition_hash
 
 
+def definition_for(
+    session: Session, code: str, key_hash: str
+) -> tuple[Definition | None, bool | None]:
+    """`definition_by_code`, and `took_part` for `key_hash` when the row had to be read:
+    read along, in the same statement (None when it was not read)."""
+    if not could_be_code(code):
+        return None, None
+    code = normalise_code(code)
+    if code in _seen(session):
+        return definition_by_code(session, code), None
+    params = {"code": code, "key_hash": key_hash}
+    row = core_connection(session).execute(_VERSION_AND_TOOK_PART, params).first()
+    if row is None:
+        return None, None
+    _seen(session)[code] = (row.id, row.definition_hash)
+    return definition_by_code(session, code), bool(row.took_part)
+
+
 def _seen(session: Session) -> dict[str, tuple[int, str]]:
     """The (id, definition hash) of each consultation this transaction read, by code.
 
@@ -214,4 +232,14 @@ _TOOK_PART = (
     .join(Consultation, Consultation.id == Participation.consultation_id)
     .where(Consultation.code == _CODE, Participant.key_hash == bindparam("key_hash"))
     .limit(1)
+)
+_VERSION_AND_TOOK_PART = _VERSION.add_columns(
+    select(Participation.id)
+    .join(Participant, Participant.id == Participation.participant_id)
+    .where(
+        Participation.consultation_id == Consultation.id,
+        Participant.key_hash == bindparam("key_hash"),
+    )
+    .exists()
+    .label("took_part")
 )

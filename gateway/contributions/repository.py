@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Integer, String, bindparam, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
 from gateway.contributions.intake import EvidenceRef
@@ -22,7 +23,12 @@ from gateway.store.models import (
     Participant,
     Participation,
 )
-from gateway.store.session import core_connection, insert_or_ignore, insert_or_ignore_row
+from gateway.store.session import (
+    core_connection,
+    insert_or_ignore,
+    insert_or_ignore_row,
+    is_postgresql,
+)
 
 
 def find_by_external_id(session: Session, channel: str, external_id: str) -> Contribution | None:
@@ -159,7 +165,14 @@ def valid_answers(session: Session, contribution_id: int) -> int:
 def link_evidence(
     session: Session, contribution_id: int, refs: list[EvidenceRef], retain_until: datetime
 ) -> None:
-    """Link a contribution to its evidence, each blob's row kept at least until `retain_until`."""
+    """Link a contribution to its evidence, each blob's row kept at least until `retain_until`.
+
+    On PostgreSQL a blob new to the store gets its row and its link in one statement.
+    """
+    if is_postgresql(session):
+        refs = [r for r in refs if not _store_and_link(session, contribution_id, r, retain_until)]
+    if not refs:
+        return
     links = [
         {
             "contribution_id": contribution_id,
@@ -170,6 +183,19 @@ def link_evidence(
         for ref in refs
     ]
     core_connection(session).execute(_LINK, links)
+
+
+def _store_and_link(
+    session: Session, contribution_id: int, ref: EvidenceRef, retain_until: datetime
+) -> bool:
+    """Insert a new blob's row and its link at once; False, doing nothing, if it had a row."""
+    params = {
+        **_evidence_row(ref, retain_until),
+        "link_contribution_id": contribution_id,
+        "link_role": ref.role,
+        "link_question_id": ref.question_id,
+    }
+    return core_connection(session).execute(_STORE_AND_LINK, params).first() is not None
 
 
 def hold_evidence(session: Session, refs: list[EvidenceRef], retain_until: datetime) -> None:
@@ -183,16 +209,41 @@ _ANSWERS = insert(Answer)
 _LINK = insert(ContributionEvidence)
 
 
-def _evidence_id(session: Session, ref: EvidenceRef, retain_until: datetime) -> int:
-    new_id = insert_or_ignore(
-        session,
-        Evidence,
-        sha256=ref.sha256,
-        media_type=ref.media_type,
-        size=ref.size,
-        retain_until=retain_until,
-        created_at=utcnow(),
+_STORED = (
+    postgresql_insert(Evidence)
+    .values({name: bindparam(name) for name in ("sha256", "media_type", "size", "retain_until")})
+    .values(created_at=bindparam("created_at"))
+    .on_conflict_do_nothing()
+    .returning(Evidence.id)
+    .cte("stored")
+)
+_STORE_AND_LINK = (
+    insert(ContributionEvidence)
+    .from_select(
+        ["contribution_id", "evidence_id", "role", "question_id"],
+        select(
+            bindparam("link_contribution_id", type_=Integer),
+            _STORED.c.id,
+            bindparam("link_role", type_=String),
+            bindparam("link_question_id", type_=String),
+        ),
     )
+    .returning(ContributionEvidence.id)
+)
+
+
+def _evidence_row(ref: EvidenceRef, retain_until: datetime) -> dict[str, Any]:
+    return {
+        "sha256": ref.sha256,
+        "media_type": ref.media_type,
+        "size": ref.size,
+        "retain_until": retain_until,
+        "created_at": utcnow(),
+    }
+
+
+def _evidence_id(session: Session, ref: EvidenceRef, retain_until: datetime) -> int:
+    new_id = insert_or_ignore(session, Evidence, **_evidence_row(ref, retain_until))
     if new_id is not None:
         return new_id
     # The same bytes came again: the blob was written anew, so keep it as long as

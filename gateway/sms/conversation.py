@@ -42,7 +42,8 @@ from gateway.dialogue.engine import (
 from gateway.dialogue.reading import fold
 from gateway.i18n import N_, t
 from gateway.sms import keywords, messages
-from gateway.sms.models import ConversationStatus, SmsConversation
+from gateway.sms.models import ConversationStatus
+from gateway.sms.repository import Conversation
 from gateway.store.base import as_utc
 from gateway.store.models import AnswerSource
 
@@ -73,7 +74,7 @@ class Turn:
 class Engine:
     def __init__(
         self,
-        conversation: SmsConversation,
+        conversation: Conversation,
         consultations: Consultations,
         now: datetime,
         idle: timedelta,
@@ -220,7 +221,7 @@ def _outcome(events: list[Event]) -> Outcome:
     return Outcome.REPLIED
 
 
-def state_of(row: SmsConversation) -> DialogueState:
+def state_of(row: Conversation) -> DialogueState:
     """The dialogue's state as the conversation row keeps it."""
     return DialogueState(
         consultation_code=row.consultation_code,
@@ -232,7 +233,7 @@ def state_of(row: SmsConversation) -> DialogueState:
     )
 
 
-def keep(state: DialogueState, row: SmsConversation) -> None:
+def keep(state: DialogueState, row: Conversation) -> None:
     """Write the dialogue's state back on the row; a conversation that ended is forgotten."""
     row.language = state.language
     if not state.started:
@@ -245,7 +246,7 @@ def keep(state: DialogueState, row: SmsConversation) -> None:
     row.answers = state.answers
 
 
-def forget(row: SmsConversation) -> None:
+def forget(row: Conversation) -> None:
     """End a conversation: its answers, transcript and raw number go."""
     row.status = ConversationStatus.IDLE
     row.consultation_code = None

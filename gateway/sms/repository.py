@@ -6,8 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, delete, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    RowMapping,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gateway import contacts
@@ -30,45 +42,27 @@ from gateway.store.session import (
 )
 
 
-def claim_message(session: Session, message_sid: str, phone_hash: str, now: datetime) -> int | None:
-    """Log a new MessageSid; its row's id, or None when it was already handled (a retry)."""
-    return insert_or_ignore(
-        session, SmsInbound, message_sid=message_sid, phone_hash=phone_hash, received_at=now
-    )
+@dataclass(slots=True)
+class Conversation:
+    """Where one number stands: its `sms_conversation` row as a plain object.
 
+    Read and written by this module's Core statements: a message changes it without
+    the ORM's bookkeeping on every attribute, and `record_reply` writes it back.
+    """
 
-@dataclass(frozen=True)
-class Claim:
-    """A new message's log row, and the number's standing read along."""
-
-    inbound_id: int
-    standing: Standing
-
-
-def claim_and_stand(
-    session: Session, message_sid: str, phone_hash: str, now: datetime, since: datetime
-) -> Claim | None:
-    """`claim_message` then `standing`; None for a retry. One round trip on PostgreSQL."""
-    if not is_postgresql(session):
-        inbound_id = claim_message(session, message_sid, phone_hash, now)
-        if inbound_id is None:
-            return None
-        return Claim(inbound_id, standing(session, phone_hash, since))
-    params = {"message_sid": message_sid, "phone_hash": phone_hash, "now": now, "since": since}
-    row = core_connection(session).execute(_CLAIM_AND_STAND, params).one()
-    if row.inbound_id is None:
-        return None
-    return Claim(row.inbound_id, Standing(opted_out=bool(row.opted_out), recent=int(row.recent)))
-
-
-def record_reply(session: Session, inbound_id: int, replies: list[str], outcome: str) -> None:
-    """Keep the replies a message got, for its retries."""
-    params = {"inbound_id": inbound_id, "replies": replies, "outcome": outcome}
-    core_connection(session).execute(_REPLY, params)
-
-
-def inbound(session: Session, message_sid: str) -> SmsInbound | None:
-    return session.scalar(select(SmsInbound).where(SmsInbound.message_sid == message_sid))
+    id: int
+    phone_hash: str
+    language: str
+    status: str
+    consultation_code: str | None
+    token: str | None
+    step: int
+    attempts: int
+    answers: dict[str, Any]
+    transcript: list[Any]
+    last_message_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -80,47 +74,76 @@ class Standing:
     recent: int
 
 
-# Built once: constructing a statement costs more than running it.
-_REPLY = update(SmsInbound).where(SmsInbound.id == bindparam("inbound_id"))
-_PHONE: BindParameter[str] = bindparam("phone_hash")
-_RECENT = (
-    select(func.count())
-    .select_from(SmsInbound)
-    .where(SmsInbound.phone_hash == _PHONE, SmsInbound.received_at >= bindparam("since"))
-    .scalar_subquery()
-)
-_STANDING = select(contacts.opted_out(_PHONE).label("opted_out"), _RECENT.label("recent"))
+@dataclass(frozen=True)
+class Claim:
+    """A new message's log row, and the number's standing read along."""
+
+    inbound_id: int
+    standing: Standing
+    # The number's conversation, locked, when it was read along (PostgreSQL only).
+    conversation: Conversation | None = None
 
 
-# PostgreSQL runs a data-modifying CTE whatever the query reads of it; the query's
-# snapshot is the one the INSERT ran in, so the new row is counted from `claimed`.
-_CLAIMED = (
-    postgresql_insert(SmsInbound)
-    .values(message_sid=bindparam("message_sid"), phone_hash=_PHONE, received_at=bindparam("now"))
-    .on_conflict_do_nothing()
-    .returning(SmsInbound.id)
-    .cte("claimed")
-)
-_CLAIM_AND_STAND = select(
-    select(_CLAIMED.c.id).scalar_subquery().label("inbound_id"),
-    contacts.opted_out(_PHONE).label("opted_out"),
-    (_RECENT + select(func.count()).select_from(_CLAIMED).scalar_subquery()).label("recent"),
-)
+def claim_and_stand(
+    session: Session,
+    message_sid: str,
+    phone_hash: str,
+    now: datetime,
+    since: datetime,
+    converse_within: int | None,
+) -> Claim | None:
+    """Log a new MessageSid and read the number's standing; None for a retry. One statement.
 
-
-def standing(session: Session, phone_hash: str, since: datetime) -> Standing:
-    """Whether the number opted out, and how many messages it sent since `since`: one read."""
-    params = {"phone_hash": phone_hash, "since": since}
-    row = core_connection(session).execute(_STANDING, params).one()
-    return Standing(opted_out=bool(row.opted_out), recent=int(row.recent))
-
-
-def conversation_for_update(session: Session, phone_hash: str) -> SmsConversation:
-    """The number's conversation, created if new, locked against a concurrent message.
-
-    Read and written without the ORM's bookkeeping: not an object of the session, it
-    goes back to the store through `save_conversation`.
+    On PostgreSQL the same statement also locks the number's conversation, created if
+    new, when the message will reach it: the number has not opted out and sent at
+    most `converse_within` messages in the window (None: the message never does).
     """
+    params = {"message_sid": message_sid, "phone_hash": phone_hash, "now": now, "since": since}
+    if not is_postgresql(session):
+        claimed = core_connection(session).execute(_CLAIM_WITH_STANDING, params).first()
+        return None if claimed is None else Claim(claimed.id, _standing(claimed._mapping))
+    within = -1 if converse_within is None else converse_within
+    found = core_connection(session).execute(_CLAIM_AND_OPEN, {**params, "within": within})
+    row = found.mappings().one()
+    if row["inbound_id"] is None:
+        return None
+    return Claim(row["inbound_id"], _standing(row), _opened(session, row))
+
+
+def _standing(row: RowMapping) -> Standing:
+    return Standing(opted_out=bool(row["opted_out"]), recent=int(row["recent"]))
+
+
+def _opened(session: Session, row: RowMapping) -> Conversation | None:
+    return None if row["id"] is None else _conversation(session, row)
+
+
+def record_reply(
+    session: Session,
+    inbound_id: int,
+    replies: list[str],
+    outcome: str,
+    conversation: Conversation | None = None,
+) -> None:
+    """Keep the replies a message got, for its retries, and write back where its
+    conversation (if it reached one) now stands: one statement on PostgreSQL."""
+    params = {"inbound_id": inbound_id, "new_replies": replies, "new_outcome": outcome}
+    connection = core_connection(session)
+    if conversation is None:
+        connection.execute(_REPLY, params)
+    elif is_postgresql(session):
+        connection.execute(_REPLY_AND_SAVE, {**params, **_state(conversation)})
+    else:
+        connection.execute(_SAVE_CONVERSATION, _state(conversation))
+        connection.execute(_REPLY, params)
+
+
+def inbound(session: Session, message_sid: str) -> SmsInbound | None:
+    return session.scalar(select(SmsInbound).where(SmsInbound.message_sid == message_sid))
+
+
+def conversation_for_update(session: Session, phone_hash: str) -> Conversation:
+    """The number's conversation, created if new, locked against a concurrent message."""
     now = utcnow()
     row = insert_or_lock(
         session,
@@ -137,25 +160,29 @@ def conversation_for_update(session: Session, phone_hash: str) -> SmsConversatio
         created_at=now,
         updated_at=now,
     )
+    return _conversation(session, row)
+
+
+def _conversation(session: Session, row: RowMapping) -> Conversation:
     # The conversation's consultation was read along: the message reads it no more.
     consultations.note_version(session, row, row["consultation_code"])
-    return SmsConversation(**{name: row[name] for name in _CONVERSATION_COLUMNS})
+    return Conversation(**{name: row[name] for name in _CONVERSATION_COLUMNS})
 
 
-def conversation_row(session: Session, phone_hash: str) -> SmsConversation | None:
-    """The number's conversation if it has one, to give to `save_conversation` once changed."""
+def conversation_row(session: Session, phone_hash: str) -> Conversation | None:
+    """The number's conversation if it has one, to give to `record_reply` once changed."""
     row = core_connection(session).execute(_CONVERSATION, {"phone_hash": phone_hash})
     found = row.mappings().first()
-    return None if found is None else SmsConversation(**found)
+    return None if found is None else Conversation(**found)
 
 
-def save_conversation(session: Session, conversation: SmsConversation) -> None:
-    """Write back where the conversation stands."""
-    values = {name: getattr(conversation, name) for name in _CONVERSATION_STATE}
-    params = {"conversation_id": conversation.id, **values}
-    core_connection(session).execute(_SAVE_CONVERSATION, params)
+def _state(conversation: Conversation) -> dict[str, Any]:
+    values = {f"new_{name}": getattr(conversation, name) for name in _CONVERSATION_STATE}
+    return {"conversation_id": conversation.id, "new_updated_at": utcnow(), **values}
 
 
+# Built once: constructing a statement costs more than running it.
+_PHONE: BindParameter[str] = bindparam("phone_hash")
 _CONVERSATION_COLUMNS = tuple(column.key for column in SmsConversation.__table__.columns)
 _CONSULTATION_VERSION = consultations.version_columns(
     SmsConversation.__tablename__, "consultation_code"
@@ -175,9 +202,82 @@ _CONVERSATION_STATE = (
     "transcript",
     "last_message_at",
 )
-_SAVE_CONVERSATION = update(SmsConversation).where(
-    SmsConversation.id == bindparam("conversation_id")
+_SAVE_CONVERSATION = (
+    update(SmsConversation)
+    .where(SmsConversation.id == bindparam("conversation_id"))
+    .values({name: bindparam(f"new_{name}") for name in (*_CONVERSATION_STATE, "updated_at")})
 )
+_REPLY = (
+    update(SmsInbound)
+    .where(SmsInbound.id == bindparam("inbound_id"))
+    .values(replies=bindparam("new_replies"), outcome=bindparam("new_outcome"))
+)
+# PostgreSQL runs a data-modifying CTE whatever the statement reads of it.
+_REPLY_AND_SAVE = _REPLY.add_cte(_SAVE_CONVERSATION.cte("saved"))
+
+_RECENT = (
+    select(func.count())
+    .select_from(SmsInbound)
+    .where(SmsInbound.phone_hash == _PHONE, SmsInbound.received_at >= bindparam("since"))
+)
+# SQLite: the log row and the standing in one INSERT … RETURNING. Whether its
+# subqueries see the new row or not, it is counted once: left out, then added.
+_CLAIM_WITH_STANDING = (
+    sqlite_insert(SmsInbound)
+    .values(message_sid=bindparam("message_sid"), phone_hash=_PHONE, received_at=bindparam("now"))
+    .on_conflict_do_nothing()
+    .returning(
+        SmsInbound.id,
+        contacts.opted_out(_PHONE).label("opted_out"),
+        (
+            _RECENT.where(SmsInbound.message_sid != bindparam("message_sid")).scalar_subquery() + 1
+        ).label("recent"),
+    )
+)
+
+# PostgreSQL: the query's snapshot is the one the INSERT ran in, so the new row is
+# counted from `claimed`; the conversation is opened (inserted or locked) only for a
+# message that reaches it, as the service decides from the same standing.
+_CLAIMED = (
+    postgresql_insert(SmsInbound)
+    .values(message_sid=bindparam("message_sid"), phone_hash=_PHONE, received_at=bindparam("now"))
+    .on_conflict_do_nothing()
+    .returning(SmsInbound.id)
+    .cte("claimed")
+)
+_COUNTED = _RECENT.scalar_subquery() + select(func.count()).select_from(_CLAIMED).scalar_subquery()
+_OPTED_OUT = contacts.opted_out(_PHONE)
+_NEW_CONVERSATION: dict[str, ColumnElement[Any]] = {
+    "phone_hash": _PHONE,
+    "language": literal("fr"),
+    "status": literal(ConversationStatus.IDLE.value),
+    "step": literal(0),
+    "attempts": literal(0),
+    "answers": bindparam("no_answers", {}, type_=SmsConversation.answers.type),
+    "transcript": bindparam("no_transcript", [], type_=SmsConversation.transcript.type),
+    "created_at": bindparam("now"),
+    "updated_at": bindparam("now"),
+}
+_OPENED_INSERT = postgresql_insert(SmsConversation).from_select(
+    list(_NEW_CONVERSATION),
+    select(*_NEW_CONVERSATION.values()).where(
+        select(_CLAIMED.c.id).exists(), ~_OPTED_OUT, bindparam("within") >= _COUNTED
+    ),
+)
+_OPENED = (
+    _OPENED_INSERT.on_conflict_do_update(
+        index_elements=["phone_hash"], set_={"phone_hash": _OPENED_INSERT.excluded.phone_hash}
+    )
+    .returning(*SmsConversation.__table__.columns, *_CONSULTATION_VERSION)
+    .cte("opened")
+)
+_ONE = select(literal(1).label("one")).subquery("one")
+_CLAIM_AND_OPEN = select(
+    select(_CLAIMED.c.id).scalar_subquery().label("inbound_id"),
+    _OPTED_OUT.label("opted_out"),
+    _COUNTED.label("recent"),
+    *_OPENED.c,
+).select_from(_ONE.outerjoin(_OPENED, true()))
 
 
 def language_of(session: Session, phone_hash: str) -> str | None:

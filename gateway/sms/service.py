@@ -38,7 +38,8 @@ from gateway.runtime import Runtime
 from gateway.sms import keywords, messages
 from gateway.sms import repository as sms
 from gateway.sms.conversation import Engine, Outcome, forget
-from gateway.sms.models import ConversationStatus, SmsConversation
+from gateway.sms.models import ConversationStatus
+from gateway.sms.repository import Conversation
 from gateway.store.base import utcnow
 from gateway.store.models import Channel, ContributionStatus
 from gateway.text import clean_text
@@ -81,12 +82,14 @@ def handle_inbound(session: Session, runtime: Runtime, message: InboundSms) -> R
     phone_hash = participant_key("phone", number, runtime.settings.secret)
     now = utcnow()
     since = now - timedelta(minutes=runtime.settings.sms_flood_window_minutes)
-    claim = sms.claim_and_stand(session, message.message_sid, phone_hash, now, since)
+    # Whether the message may reach the conversation, so that PostgreSQL opens it along.
+    within = None if keywords.is_opt_out(message.body) else runtime.settings.sms_flood_limit
+    claim = sms.claim_and_stand(session, message.message_sid, phone_hash, now, since, within)
     if claim is None:
         previous = sms.inbound(session, message.message_sid)
         return Reply(previous.replies or [] if previous else [], "replay", replayed=True)
-    reply = _respond(session, runtime, message, phone_hash, claim.standing, now)
-    sms.record_reply(session, claim.inbound_id, reply.messages, reply.outcome)
+    reply, conversation = _respond(session, runtime, message, phone_hash, claim, now)
+    sms.record_reply(session, claim.inbound_id, reply.messages, reply.outcome, conversation)
     return reply
 
 
@@ -109,29 +112,32 @@ def _respond(
     runtime: Runtime,
     message: InboundSms,
     phone_hash: str,
-    standing: sms.Standing,
+    claim: sms.Claim,
     now: datetime,
-) -> Reply:
+) -> tuple[Reply, Conversation | None]:
+    """The reply, and the conversation to write back with it if the message changed one."""
     if keywords.is_opt_out(message.body):
-        return Reply(_plain(_opt_out(session, message.body, phone_hash)), "opted_out")
-    if standing.opted_out:
+        replies, conversation = _opt_out(session, message.body, phone_hash)
+        return Reply(_plain(replies), "opted_out"), conversation
+    if claim.standing.opted_out:
         if keywords.is_opt_in(message.body):
-            return Reply(_plain(_opt_in(session, phone_hash, now)), "opted_in")
-        return Reply([], "suppressed")
-    flood = _flood_reply(session, runtime, phone_hash, standing.recent)
+            return Reply(_plain(_opt_in(session, phone_hash, now)), "opted_in"), None
+        return Reply([], "suppressed"), None
+    flood = _flood_reply(session, runtime, phone_hash, claim.standing.recent)
     if flood is not None:
-        return Reply(_plain(flood), "rate_limited")
-    return _converse(session, runtime, message, phone_hash, now)
+        return Reply(_plain(flood), "rate_limited"), None
+    conversation = claim.conversation or sms.conversation_for_update(session, phone_hash)
+    return _converse(session, runtime, message, conversation, phone_hash, now), conversation
 
 
 def _converse(
     session: Session,
     runtime: Runtime,
     message: InboundSms,
+    conversation: Conversation,
     phone_hash: str,
     now: datetime,
 ) -> Reply:
-    conversation = sms.conversation_for_update(session, phone_hash)
     known = OfferedConsultations(session, Channel.SMS, phone_hash, now)
     engine = Engine(conversation, known, now, _idle(runtime))
     turn = engine.handle(message.body, has_media=message.num_media > 0)
@@ -143,7 +149,6 @@ def _converse(
             session, runtime, engine, turn.answers, definition, phone_hash, now
         )
         replies = [*replies, receipt]
-    sms.save_conversation(session, conversation)
     texts = [messages.fit(text, definition) for text in replies]
     return Reply(texts, turn.outcome.value, transcripts=transcripts)
 
@@ -153,7 +158,8 @@ def _plain(replies: list[str]) -> list[str]:
     return [messages.fit(text, None) for text in replies]
 
 
-def _opt_out(session: Session, body: str, phone_hash: str) -> list[str]:
+def _opt_out(session: Session, body: str, phone_hash: str) -> tuple[list[str], Conversation | None]:
+    """The confirmation, and the number's conversation, forgotten, to write back."""
     keyword = keywords.opt_out_keyword(body) or ""
     first = contacts.opt_out(session, phone_hash, Channel.SMS, keyword)
     conversation = sms.conversation_row(session, phone_hash)
@@ -162,10 +168,10 @@ def _opt_out(session: Session, body: str, phone_hash: str) -> list[str]:
         language = "en"
     if conversation is not None:
         forget(conversation)
-        sms.save_conversation(session, conversation)
     if not first:
-        return []  # Confirmed once already: never another message until START.
-    return [t(language, "You will not get SMS from us any more. To start again, send START.")]
+        return [], conversation  # Confirmed once already: never another message until START.
+    text = t(language, "You will not get SMS from us any more. To start again, send START.")
+    return [text], conversation
 
 
 def _opt_in(session: Session, phone_hash: str, now: datetime) -> list[str]:
@@ -196,7 +202,7 @@ def _idle(runtime: Runtime) -> timedelta:
 
 
 def _remember(
-    conversation: SmsConversation, message: InboundSms, now: datetime, outcome: Outcome
+    conversation: Conversation, message: InboundSms, now: datetime, outcome: Outcome
 ) -> None:
     conversation.last_message_at = now
     if conversation.status != ConversationStatus.ACTIVE and outcome != Outcome.FINISHED:
@@ -245,7 +251,7 @@ def _not_saved(definition: Definition | None, code: str, language: str, now: dat
     return t(language, message, code=code)
 
 
-def _transcript(runtime: Runtime, conversation: SmsConversation) -> bytes:
+def _transcript(runtime: Runtime, conversation: Conversation) -> bytes:
     transcript = json.dumps(conversation.transcript, ensure_ascii=False).encode()
     limit = runtime.evidence.max_bytes
     if len(transcript) > limit:
@@ -256,7 +262,7 @@ def _transcript(runtime: Runtime, conversation: SmsConversation) -> bytes:
 
 
 def _intake(
-    conversation: SmsConversation,
+    conversation: Conversation,
     answers: Sequence[AnswerIn],
     phone_hash: str,
     now: datetime,

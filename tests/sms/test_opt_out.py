@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from gateway.runtime import Runtime
 from gateway.sms.keywords import is_opt_in, is_opt_out
+from gateway.sms.models import SmsConversation
 from tests.sms.twilio import Phone
 
 OPT_OUTS = ["STOP", "stop", " Stop! ", "ARRET", "ARRÊT", "arrêt", "Arrêter", "STOP SMS",
@@ -60,6 +63,13 @@ def test_opt_out_beats_the_flood_limit(phone: Phone) -> None:
     for _ in range(limit + 3):
         phone.text("?")
     assert phone.text("STOP")[0].startswith("Vous ne recevrez plus")
+
+
+def test_a_number_that_opted_out_gets_no_conversation(phone: Phone, sms_runtime: Runtime) -> None:
+    phone.text("STOP")
+    assert phone.text("PARC") == []
+    with sms_runtime.sessions() as session:
+        assert session.scalars(select(SmsConversation)).all() == []
 
 
 def test_an_idea_that_starts_with_stop_is_an_answer(phone: Phone) -> None:
