@@ -29,6 +29,7 @@ from tests.helpers import load_examples
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "decidim"
 SURVEY_FR = FIXTURES / "survey_user_answers_fr.csv"
 SURVEY_EN = FIXTURES / "survey_user_answers_en.json"
+SURVEY_EN_CSV = FIXTURES / "survey_user_answers_en.csv"
 MAPPING = FIXTURES / "parc-mapping.yaml"
 
 
@@ -117,6 +118,27 @@ def test_english_json_survey_answers(loaded: Runtime) -> None:
     assert result.question("tranche-age").counts["moins-18"] == 1
     with loaded.sessions() as session:
         assert set(session.scalars(select(Contribution.language))) == {"en"}
+
+
+def test_english_column_names_are_read_by_name_like_french_ones(loaded: Runtime) -> None:
+    # An English-locale admin's export: Decidim's English headers ("Answer ID", "Answered
+    # on", "IP Hash", "User status"), choice cells in each respondent's own language.
+    report = run(loaded, SURVEY_EN_CSV, mapping=MAPPING)
+    assert (report.read, report.imported, report.flagged) == (6, 3, 1)
+    reasons = {r.line: r.reason for r in report.rejected}
+    assert "'A swimming pool' names no known option" in reasons[5]
+    assert "satisfaction: -3 is out of range" in reasons[6]
+    assert "PARC is closed" in reasons[7]
+    assert report.ignored_columns == ["User status"]
+    assert report.added["priorite"] == {"arbres": 1, "jeux": 1}
+    with loaded.sessions() as session:
+        held = session.scalars(
+            select(Contribution.status_reason).where(Contribution.status == "review")
+        ).one()
+        languages = set(session.scalars(select(Contribution.language)))
+    assert held.startswith("possible duplicate of answer 5b2c3d4e5f6a7b8c") and "2 min" in held
+    assert languages == {"en"}
+    assert counted(loaded, "PARC").question("quartier").counts["centre"] == 1
 
 
 def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
