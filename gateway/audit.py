@@ -60,6 +60,15 @@ def append(
     return event
 
 
+def hold_journal(session: Session) -> None:
+    """Wait for, then hold until the transaction ends, the lock appenders take (PostgreSQL).
+
+    For a writer that must be serialised with the journal's appenders before it appends.
+    """
+    if is_postgresql(session):
+        core_connection(session).execute(_LOCK, {"k": _PG_AUDIT_LOCK})
+
+
 _WRITTEN = ("at", "actor", "action", "subject_type", "subject_id", "payload", "prev_hash", "hash")
 # Built once: constructing a statement costs more than running it.
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from gateway import audit
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition, OnDuplicate, Policy
+from gateway.contributions import counts
 from gateway.contributions import repository as contributions
 from gateway.contributions.decisions import ANSWERS_TO_REVIEW, change_status
 from gateway.contributions.intake import (
@@ -80,6 +81,7 @@ def _record(session: Session, intake: Intake, policy: DoorPolicy) -> IntakeResul
     if participant is not None and definition.identity.policy == Policy.ONE_PER_PERSON:
         _apply_identity_policy(session, definition, contribution, intake, participant.id)
     _link_evidence(session, contribution, intake, policy)
+    counts.add(session, contribution.id, counts.free_text(definition))
     _audit(session, consultation, contribution, intake, checks)
     return _result(contribution, replayed=False)
 
