@@ -24,7 +24,7 @@ from gateway.results.imports.survey import ImportRefused
 from gateway.results.tally import Tally, tally
 from gateway.runtime import Runtime
 from gateway.store.models import Answer, AuditEvent, Contribution, ImportedTotal
-from tests.helpers import load_examples
+from tests.helpers import assert_counts_match_recount, load_examples
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "decidim"
 SURVEY_FR = FIXTURES / "survey_user_answers_fr.csv"
@@ -97,6 +97,7 @@ def test_the_same_file_again_changes_nothing(loaded: Runtime) -> None:
     again = run(loaded, SURVEY_FR, mapping=MAPPING)
     assert (again.imported, again.already_imported, again.flagged) == (0, 3, 0)
     assert stored(loaded) == before
+    assert_counts_match_recount(loaded)
 
 
 def test_a_dry_run_stores_nothing_and_reports_the_same(loaded: Runtime) -> None:
