@@ -16,7 +16,7 @@ same rows in opposite orders and deadlock.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,6 +83,36 @@ def add(session: Session, contribution_id: int, ungrouped: Collection[str], sign
     add_to_counts(session, AnswerCount, ANSWER_KEY, answers)
 
 
+def add_many(session: Session, contribution_ids: list[int], ungrouped: Collection[str]) -> None:
+    """Count contributions just recorded, as the store holds them, in a few statements."""
+    audit.hold_journal(session)
+    connection = core_connection(session)
+    ids = {"ids": contribution_ids}
+    by_hour = _grouped(
+        (consultation_id, channel, status, as_utc(at).strftime(HOUR))
+        for consultation_id, channel, status, at in connection.execute(_CONTRIBUTIONS, ids)
+    )
+    add_to_counts(session, ContributionCount, CONTRIBUTION_KEY, _counted(CONTRIBUTION_KEY, by_hour))
+    by_value = _grouped(
+        (consultation_id, channel, question, UNGROUPED if question in ungrouped else value,
+         source, answer_status, status)
+        for consultation_id, channel, status, question, value, source, answer_status
+        in connection.execute(_MANY_ANSWERS, ids)
+    )  # fmt: skip
+    add_to_counts(session, AnswerCount, ANSWER_KEY, _counted(ANSWER_KEY, by_value))
+
+
+def _grouped(keys: Iterable[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
+    grouped: dict[tuple[Any, ...], int] = {}
+    for key in keys:
+        grouped[key] = grouped.get(key, 0) + 1
+    return grouped
+
+
+def _counted(names: tuple[str, ...], grouped: dict[tuple[Any, ...], int]) -> list[dict[str, Any]]:
+    return [{**dict(zip(names, key, strict=True)), "count": n} for key, n in grouped.items()]
+
+
 @contextmanager
 def recounting(session: Session, contribution: Contribution) -> Iterator[None]:
     """Move a contribution's counts across the change made to it inside the block."""
@@ -101,6 +131,16 @@ _CONTRIBUTION = select(
 _ANSWERS = select(Answer.question_id, cast(Answer.value, Text), Answer.source, Answer.status).where(
     Answer.contribution_id == bindparam("id")
 )
+_CONTRIBUTIONS = select(
+    Contribution.consultation_id, Contribution.channel, Contribution.status,
+    Contribution.submitted_at,
+).where(Contribution.id.in_(bindparam("ids", expanding=True)))  # fmt: skip
+_MANY_ANSWERS = (
+    select(Contribution.consultation_id, Contribution.channel, Contribution.status,
+           Answer.question_id, cast(Answer.value, Text), Answer.source, Answer.status)
+    .join(Answer, Answer.contribution_id == Contribution.id)
+    .where(Contribution.id.in_(bindparam("ids", expanding=True)))
+)  # fmt: skip
 
 
 def read(session: Session, consultation_id: int) -> Counts:

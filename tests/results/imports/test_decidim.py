@@ -309,3 +309,52 @@ def test_generic_csv_with_a_mapping(loaded: Runtime, tmp_path: Path) -> None:
         external = session.scalars(select(Contribution.external_id)).one()
     assert external == "csv:consul:BUDGET:17"
     assert report.added == {"projets": {"bancs": 1, "toilettes": 1}}
+
+
+PARC_HEADER = (
+    "ID de réponse;Répondu le;Hachage IP;Statut de l'utilisateur;"
+    "1. Allez-vous au parc des Tilleuls ?;2. Que faut-il faire en premier dans le parc ?;"
+    "3. Aimez-vous le parc aujourd'hui ? Donnez une note de 1 à 5.\n"
+)
+PRIORITES = ["Planter des arbres", "Plus de bancs", "Éclairer le parc le soir"]
+
+
+def make_survey(tmp_path: Path, rows: int, refused: set[int] = frozenset()) -> Path:  # type: ignore[assignment]
+    """PARC answers, one a minute from distinct IP hashes; rows in `refused` rate the park 9."""
+    lines = [
+        f"r{i:05d};2026-12-02 {8 + i // 60:02d}:{i % 60:02d}:00 UTC;ip{i};Enregistré;Oui;"
+        f"{PRIORITES[i % 3]};{9 if i in refused else 1 + i % 5}\n"
+        for i in range(rows)
+    ]
+    # The last row: the first one again from the same IP hash, 2 minutes later.
+    lines.append(f"again;2026-12-02 08:02:00 UTC;ip0;Enregistré;Oui;{PRIORITES[0]};1\n")
+    return _write(tmp_path, "survey.csv", PARC_HEADER + "".join(lines))
+
+
+def test_a_long_file_is_recorded_in_chunks_as_row_by_row(loaded: Runtime, tmp_path: Path) -> None:
+    # 450 rows and a duplicate: three chunks, the middle one with a row the door refuses.
+    survey = make_survey(tmp_path, 450, refused={300})
+    report = run(loaded, survey)
+    assert (report.read, report.imported, report.flagged) == (451, 450, 1)
+    assert [(r.line, "satisfaction: 9 is out of range" in r.reason) for r in report.rejected] == [
+        (302, True)
+    ]
+    assert report.added["priorite"] == {"arbres": 149, "bancs": 150, "eclairage": 150}
+    result = counted(loaded, "PARC")
+    assert result.question("priorite").counts == {
+        "arbres": 149, "jeux": 0, "bancs": 150, "eclairage": 150
+    }  # fmt: skip
+    assert result.question("priorite").awaiting_counts == {"arbres": 1}
+    assert_counts_match_recount(loaded)
+    with loaded.sessions() as session:
+        held = session.scalars(
+            select(Contribution.status_reason).where(Contribution.status == "review")
+        ).one()
+        assert audit.verify(session).ok
+    assert held.startswith("possible duplicate of answer r00000")
+
+    before = stored(loaded)
+    again = run(loaded, survey)
+    assert (again.imported, again.already_imported, len(again.rejected)) == (0, 450, 1)
+    assert stored(loaded) == before
+    assert_counts_match_recount(loaded)

@@ -65,10 +65,10 @@ def _count_what_is_stored(contribution_count: Any, answer_count: Any) -> None:
         questions = [*definition.get('questions', []), *definition.get('profile', [])]
         free_text = [q['id'] for q in questions if q.get('type') == 'text']
         mine = contribution.c.consultation_id == consultation_id
-        columns = (contribution.c.channel, contribution.c.status, hour)
+        per_hour = (contribution.c.channel, contribution.c.status, hour)
         bind.execute(contribution_count.insert().from_select(
             ['consultation_id', 'channel', 'status', 'hour', 'count'],
-            sa.select(sa.literal(consultation_id), *columns, sa.func.count()).where(mine).group_by(*columns),
+            sa.select(sa.literal(consultation_id), *per_hour, sa.func.count()).where(mine).group_by(*per_hour),
         ))
         value = sa.case((answer.c.question_id.in_(free_text), sa.literal('')),
                         else_=sa.cast(answer.c.value, sa.Text))
