@@ -1,10 +1,11 @@
-"""The one door into the store: `record_intake`.
+"""The one door into the store: `record_intake` (and `record_many`, for an import's rows).
 
 With the decisions of `gateway.contributions.decisions`, the only code that writes
 contributions and answers. It validates the answers against the consultation
 definition, applies the identity policy, is idempotent on (channel, external_id),
 routes uncertain answers to review and writes contribution, answers, evidence
-references and an audit event in the caller's transaction. The blobs of an intake
+references, the results' counts (`counts`) and an audit event in the caller's
+transaction. The blobs of an intake
 it does not record (refused, or a replay) are deleted unless stored evidence needs
 them, so no channel has to.
 """
