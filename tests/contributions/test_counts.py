@@ -4,7 +4,8 @@ A property test: random sequences of intakes (sure and unsure, one participant
 several times, replays) and decisions (accept, correct, reject, reopen, count, reject,
 send back to review, resolve a duplicate), each in its own transaction as a request
 would run it, refused ones rolled back; after each sequence the counts are compared
-with a GROUP BY over every contribution and answer.
+with a GROUP BY over every contribution and answer. And `record_many`, the door for an
+import's rows, writes what `record_intake` would, or nothing.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gateway import audit
 from gateway.contributions import decisions
-from gateway.contributions.door import record_intake
+from gateway.contributions.door import record_intake, record_many
 from gateway.contributions.intake import DoorPolicy, IntakeConflict, IntakeRejected
 from gateway.errors import PortevoixError
 from gateway.runtime import Runtime
@@ -30,6 +32,7 @@ from tests.helpers import assert_counts_match_recount, load_examples, make_intak
 MARIE = "staff:marie"
 PEOPLE = ["+33600000001", "+33600000002", "+33600000003"]
 PRIORITIES = ["arbres", "jeux", "bancs", "eclairage"]
+SURE = {"frequentation": "yes", "priorite": "jeux", "satisfaction": 3}
 
 intakes = st.tuples(
     st.just("record"),
@@ -125,3 +128,23 @@ def _on_answer(session: Session, action: str, answer_id: int, priority: str) -> 
         decisions.correct_answer(session, answer_id, value, actor=MARIE, reason="lu")
     elif answer.status != AnswerStatus.REVIEW:
         decisions.reopen_answer(session, answer_id, answer.value, actor=MARIE, reason="revu")
+
+
+def test_record_many_writes_what_record_intake_would_or_nothing(store: Runtime) -> None:
+    intakes = [make_intake("PARC", {**SURE, "priorite": p}) for p in PRIORITIES]
+    unsure = make_intake("PARC", SURE, source=AnswerSource.OMR, confidence=0.4)
+    with store.sessions() as session, session.begin():
+        results = record_many(session, [*intakes, unsure], DoorPolicy())
+    assert results is not None
+    assert [r.status for r in results] == [Status.COUNTED] * 4 + [Status.REVIEW]
+    assert_counts_match_recount(store)
+    with store.sessions() as session, session.begin():
+        again = record_many(session, intakes, DoorPolicy())
+        refused = record_many(session, [make_intake("PARC", {**SURE, "satisfaction": 9})],
+                              DoorPolicy())  # fmt: skip
+        twice = record_many(session, [intakes[0], intakes[0]], DoorPolicy())
+        assert audit.verify(session).ok
+        stored = session.scalar(select(func.count()).select_from(Contribution))
+    assert again is not None and all(r.replayed for r in again)
+    assert [r.contribution_id for r in again] == [r.contribution_id for r in results[:4]]
+    assert (refused, twice, stored) == (None, None, 5)
