@@ -82,8 +82,9 @@ def _record(session: Session, intake: Intake, policy: DoorPolicy) -> IntakeResul
     if participant is not None and definition.identity.policy == Policy.ONE_PER_PERSON:
         _apply_identity_policy(session, definition, contribution, intake, participant.id)
     _link_evidence(session, contribution, intake, policy)
-    counts.add(session, contribution.id, counts.free_text(definition))
     _audit(session, consultation, contribution, intake, checks)
+    answers = _answer_rows(contribution.id, checks)
+    counts.add_recorded(session, contribution, answers, counts.free_text(definition))
     return _result(contribution, replayed=False)
 
 

@@ -13,8 +13,9 @@ from gateway.runtime import Runtime
 from tests.sms.twilio import Phone
 
 # (text, statements on SQLite) through one whole vote. The last answer goes through
-# the door (8 statements on SQLite; PostgreSQL adds the journal's advisory lock).
-VOTE = [("BUDGET", 7), ("1 4 7", 5), ("3", 13)]
+# the door (10 statements on SQLite, two of them the results' counts; PostgreSQL adds
+# the journal's advisory lock).
+VOTE = [("BUDGET", 7), ("1 4 7", 5), ("3", 15)]
 JOURNAL_LOCK = {"sqlite": 0, "postgresql": 1}
 # PostgreSQL logs the message and reads the number's standing in one statement.
 CLAIM_WITH_STANDING = {"sqlite": 0, "postgresql": -1}
