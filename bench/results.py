@@ -22,6 +22,7 @@ from bench import databases
 from gateway import models  # noqa: F401
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
+from gateway.contributions import counts
 from gateway.results.repository import scan
 from gateway.results.tally import tally
 from gateway.store.migrate import upgrade
@@ -81,6 +82,11 @@ def _answers(i: int, pick: random.Random) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _rebuild_counts(engine: Engine, consultation_id: int) -> None:
+    with make_sessionmaker(engine)() as session, session.begin():
+        counts.rebuild(session, consultation_id, ["idee"])
+
+
 def _timed(run: Any) -> float:
     start = time.perf_counter()
     run()
@@ -93,6 +99,8 @@ def bench(name: str, url: str, n: int) -> dict[str, object]:
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
+    # The bulk seed bypassed the door, which keeps the counts the tally reads: recount them.
+    rebuilding = _timed(lambda: _rebuild_counts(engine, consultation_id))
     bare_query = (
         select(Contribution.channel, Answer.question_id, cast(Answer.value, Text), func.count())
         .join(Answer, Answer.contribution_id == Contribution.id)
@@ -102,13 +110,14 @@ def bench(name: str, url: str, n: int) -> dict[str, object]:
     with make_sessionmaker(engine)() as session:
         bare = min(_timed(lambda: session.execute(bare_query).all()) for _ in range(3))
         full = min(_timed(lambda: tally(session, "PARC")) for _ in range(3))
-        # Where the time goes: the two grouped scans the tally is made of.
-        scans = min(_timed(lambda: scan(session, consultation_id, ["idee"])) for _ in range(3))
+        # Where the time goes: reading the counts the tally is made of.
+        scans = min(_timed(lambda: scan(session, consultation_id)) for _ in range(3))
     engine.dispose()
     return {
         "database": name, "contributions": n, "answers": n * 5,
-        "seed_s": round(seeding, 1), "bare_group_by_s": round(bare, 3), "tally_s": round(full, 3),
-        "of_which_scans_s": round(scans, 3),
+        "seed_s": round(seeding, 1), "count_rebuild_s": round(rebuilding, 2),
+        "bare_group_by_s": round(bare, 3), "tally_s": round(full, 3),
+        "of_which_reading_counts_s": round(scans, 3),
         "ratio": round(full / bare, 2), "target_ratio": 3.0, "meets_target": full / bare <= 3,
         "target_s": 2.0, "meets_time": full <= 2.0,
     }  # fmt: skip

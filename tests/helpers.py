@@ -7,13 +7,16 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
+from gateway.contributions import counts
 from gateway.contributions.door import record_intake
 from gateway.contributions.intake import AnswerIn, DoorPolicy, Intake, IntakeResult, ParticipantRef
 from gateway.identity import participant_key
 from gateway.runtime import Runtime
-from gateway.store.models import AnswerSource, Channel
+from gateway.store.models import AnswerSource, Channel, Consultation
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 BUDGET = EXAMPLES / "budget-participatif.yaml"
@@ -61,3 +64,18 @@ def make_intake(
 def record(runtime: Runtime, intake: Intake, policy: DoorPolicy | None = None) -> IntakeResult:
     with runtime.sessions() as session, session.begin():
         return record_intake(session, intake, policy or DoorPolicy(evidence=runtime.evidence))
+
+
+def assert_counts_match_recount(runtime: Runtime) -> None:
+    """The counts the core keeps equal a full recount, for every consultation."""
+    with runtime.sessions() as session:
+        for consultation in session.scalars(select(Consultation)):
+            ungrouped = counts.free_text(consultations.definition_of(consultation))
+            kept = counts.read(session, consultation.id)
+            fresh = counts.recount(session, consultation.id, ungrouped)
+            assert _by_key(kept.contributions) == _by_key(fresh.contributions)
+            assert _by_key(kept.answers) == _by_key(fresh.answers)
+
+
+def _by_key(rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], int]:
+    return {tuple(v for k, v in sorted(row.items()) if k != "count"): row["count"] for row in rows}

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from gateway import audit
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Policy, Question
+from gateway.contributions import counts
 from gateway.contributions import repository as contributions
 from gateway.errors import NotFound, PortevoixError
 from gateway.mandates import repository as mandates
@@ -61,8 +62,9 @@ def change_status(
     The journal keeps why it had its previous status (`was`), so an undo can restore it.
     """
     previous, was = contribution.status, contribution.status_reason
-    contribution.status = status
-    contribution.status_reason = reason
+    with counts.recounting(session, contribution):
+        contribution.status = status
+        contribution.status_reason = reason
     audit.journal_contribution(
         session,
         contribution,
@@ -122,7 +124,8 @@ def propose_reading(
     proposed = _checked(_question(session, contribution, answer), value, "the reading")
     details = {"answer": answer.id, "question": question_id, "reason": reason,
                "from": answer.value, "to": proposed, "confidence": confidence}  # fmt: skip
-    answer.value, answer.confidence, answer.status_reason = proposed, confidence, reason
+    with counts.recounting(session, contribution):
+        answer.value, answer.confidence, answer.status_reason = proposed, confidence, reason
     audit.journal_contribution(session, contribution, "answer.proposed", details, actor=actor)
     return answer
 
@@ -151,7 +154,8 @@ def reopen_answer(
         raise DecisionRefused(f"answer {answer_id} cannot be reopened: it is settled")
     details = {"answer": answer.id, "question": answer.question_id, "reason": reason,
                "from": answer.value, "to": value}  # fmt: skip
-    answer.value, answer.status, answer.status_reason = value, AnswerStatus.REVIEW, reason
+    with counts.recounting(session, contribution):
+        answer.value, answer.status, answer.status_reason = value, AnswerStatus.REVIEW, reason
     audit.journal_contribution(session, contribution, "answer.reopened", details, actor=actor)
     return answer
 
@@ -172,7 +176,8 @@ def reopen_contribution(
     if not why.strip() or why == ANSWERS_TO_REVIEW:
         raise DecisionRefused(f"contribution {contribution_id} was settled from its answers")
     details = {"from": contribution.status, "reason": reason, "waits_for": why}
-    contribution.status, contribution.status_reason = ContributionStatus.REVIEW, why
+    with counts.recounting(session, contribution):
+        contribution.status, contribution.status_reason = ContributionStatus.REVIEW, why
     audit.journal_contribution(session, contribution, "contribution.reopened", details, actor=actor)
     return contribution
 
@@ -214,7 +219,8 @@ def _decide(
     details = {"answer": answer.id, "question": answer.question_id, "reason": reason}
     if verdict.value != answer.value:
         details |= {"from": answer.value, "to": verdict.value}
-    answer.value, answer.status, answer.status_reason = verdict.value, verdict.status, reason
+    with counts.recounting(session, contribution):
+        answer.value, answer.status, answer.status_reason = verdict.value, verdict.status, reason
     audit.journal_contribution(session, contribution, verdict.action, details, actor=actor)
     _settle_from_answers(session, contribution, actor)
 

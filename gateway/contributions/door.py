@@ -1,10 +1,11 @@
-"""The one door into the store: `record_intake`.
+"""The one door into the store: `record_intake` (and `record_many`, for an import's rows).
 
 With the decisions of `gateway.contributions.decisions`, the only code that writes
 contributions and answers. It validates the answers against the consultation
 definition, applies the identity policy, is idempotent on (channel, external_id),
 routes uncertain answers to review and writes contribution, answers, evidence
-references and an audit event in the caller's transaction. The blobs of an intake
+references, the results' counts (`counts`) and an audit event in the caller's
+transaction. The blobs of an intake
 it does not record (refused, or a replay) are deleted unless stored evidence needs
 them, so no channel has to.
 """
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from gateway import audit
 from gateway.consultations import repository as consultations
 from gateway.consultations.schema import Definition, OnDuplicate, Policy
+from gateway.contributions import counts
 from gateway.contributions import repository as contributions
 from gateway.contributions.decisions import ANSWERS_TO_REVIEW, POSSIBLE_DUPLICATE, change_status
 from gateway.contributions.intake import (
@@ -81,8 +83,100 @@ def _record(session: Session, intake: Intake, policy: DoorPolicy) -> IntakeResul
     if participant is not None and definition.identity.policy == Policy.ONE_PER_PERSON:
         found = _apply_identity_policy(session, definition, contribution, intake, participant.id)
     _link_evidence(session, contribution, intake, policy)
-    _audit(session, consultation, contribution, intake, checks, found)
+    answers = _answer_rows(contribution.id, checks)
+    _audit(session, consultation, contribution, intake, answers, found)
+    counts.add_recorded(session, contribution, answers, counts.free_text(definition))
     return _result(contribution, replayed=False)
+
+
+def record_many(
+    session: Session, intakes: list[Intake], policy: DoorPolicy
+) -> list[IntakeResult] | None:
+    """Record many intakes of one consultation and channel in a few statements, or none.
+
+    For an import's rows: without participant or evidence, each is recorded or replayed
+    exactly as `record_intake` would. None, with nothing written, when one of them needs
+    more than that (a refusal, a conflict, an id given twice): the caller then records
+    them one by one. An id taken meanwhile by another transaction raises IntegrityError.
+    """
+    if not _plain_batch(intakes):
+        return None
+    consultation = consultations.version(session, intakes[0].consultation_code)
+    channel = intakes[0].channel.value
+    found = contributions.find_by_external_ids(session, channel, [i.external_id for i in intakes])
+    try:
+        replays = {
+            i.external_id: _replay(session, found[i.external_id], i, consultation.id)
+            for i in intakes
+            if i.external_id in found
+        }
+        new = [(i, _checked_new(consultation.definition, i, policy)) for i in intakes
+               if i.external_id not in found]  # fmt: skip
+    except (IntakeRejected, IntakeConflict, NotFound):
+        return None
+    recorded = {c.external_id: _result(c, replayed=False)
+                for c in _insert_many(session, consultation, new)}  # fmt: skip
+    return [replays.get(i.external_id) or recorded[i.external_id] for i in intakes]
+
+
+def _plain_batch(intakes: list[Intake]) -> bool:
+    """Whether the intakes need nothing but inserts: one consultation, channel and id each."""
+    return (
+        bool(intakes)
+        and not any(i.participant or i.evidence for i in intakes)
+        and len({(i.consultation_code, i.channel) for i in intakes}) == 1
+        and len({i.external_id for i in intakes}) == len(intakes)
+    )
+
+
+def _checked_new(
+    definition: Definition, intake: Intake, policy: DoorPolicy
+) -> list[tuple[AnswerIn, AnswerCheck]]:
+    _require_open(definition, intake.received_at or utcnow())
+    return _check_answers(definition, intake, policy)
+
+
+def _insert_many(
+    session: Session,
+    consultation: consultations.Version,
+    new: list[tuple[Intake, list[tuple[AnswerIn, AnswerCheck]]]],
+) -> list[Contribution]:
+    """Insert contributions, their answers, their counts and their journal events."""
+    if not new:
+        return []
+    rows = [_contribution_row(consultation, intake, checks) for intake, checks in new]
+    written = contributions.insert_contributions(session, rows)
+    answers = [_answer_rows(c.id, checks) for c, (_, checks) in zip(written, new, strict=True)]
+    contributions.insert_answers(session, [row for rows in answers for row in rows])
+    counts.add_many(session, [c.id for c in written], counts.free_text(consultation.definition))
+    audit.journal_recorded_many(
+        session,
+        [(c, a, _recorded_details(consultation, c, i), i.assisted_by or f"channel:{c.channel}")
+         for c, a, (i, _) in zip(written, answers, new, strict=True)],
+        consultation.code,
+        "contribution.recorded",
+    )  # fmt: skip
+    return written
+
+
+def _contribution_row(
+    consultation: consultations.Version,
+    intake: Intake,
+    checks: list[tuple[AnswerIn, AnswerCheck]],
+) -> dict[str, Any]:
+    uncertain = any(c.status == AnswerStatus.REVIEW for _, c in checks)
+    reason = intake.hold_for_review or (ANSWERS_TO_REVIEW if uncertain else None)
+    return {
+        "consultation_id": consultation.id, "participant_id": None,
+        "channel": intake.channel.value, "external_id": intake.external_id,
+        "fingerprint": intake.fingerprint,
+        "status": ContributionStatus.REVIEW if reason else ContributionStatus.COUNTED,
+        "status_reason": reason, "receipt_code": new_receipt_code(),
+        "language": intake.language, "assisted_by": intake.assisted_by,
+        "definition_hash": consultation.definition_hash,
+        "submitted_at": intake.received_at or utcnow(),
+        "created_at": utcnow(), "updated_at": utcnow(),
+    }  # fmt: skip
 
 
 def _find_existing(session: Session, intake: Intake) -> Contribution | None:
@@ -205,25 +299,11 @@ def _insert_contribution(
     checks: list[tuple[AnswerIn, AnswerCheck]],
 ) -> Contribution | None:
     """Insert the contribution and its answers; None if its (channel, external_id) is taken."""
-    uncertain = any(c.status == AnswerStatus.REVIEW for _, c in checks)
-    reason = intake.hold_for_review or (ANSWERS_TO_REVIEW if uncertain else None)
+    participant_id = participant.id if participant is not None else None
     for _attempt in range(5):
+        row = _contribution_row(consultation, intake, checks)
         contribution = contributions.insert_contribution(
-            session,
-            consultation_id=consultation.id,
-            participant_id=participant.id if participant is not None else None,
-            channel=intake.channel.value,
-            external_id=intake.external_id,
-            fingerprint=intake.fingerprint,
-            status=ContributionStatus.REVIEW if reason else ContributionStatus.COUNTED,
-            status_reason=reason,
-            receipt_code=new_receipt_code(),
-            language=intake.language,
-            assisted_by=intake.assisted_by,
-            definition_hash=consultation.definition_hash,
-            submitted_at=intake.received_at or utcnow(),
-            created_at=utcnow(),
-            updated_at=utcnow(),
+            session, **{**row, "participant_id": participant_id}
         )
         if contribution is not None:
             contributions.insert_answers(session, _answer_rows(contribution.id, checks))
@@ -340,7 +420,7 @@ def _audit(
     consultation: consultations.Version,
     contribution: Contribution,
     intake: Intake,
-    checks: list[tuple[AnswerIn, AnswerCheck]],
+    answers: list[dict[str, Any]],
     duplicate_of: dict[str, Any] | None,
 ) -> None:
     # `duplicate_of`: the participant's earlier contribution the identity policy found,
@@ -349,16 +429,22 @@ def _audit(
         session,
         contribution,
         consultation.code,
-        _answer_rows(contribution.id, checks),
+        answers,
         "contribution.recorded",
-        {
-            "consultation": consultation.code,
-            "channel": contribution.channel,
-            "external_id": contribution.external_id,
-            "answers": len(intake.answers),
-            "assisted": intake.assisted_by is not None,
-            "definition_hash": contribution.definition_hash,
-        }
+        _recorded_details(consultation, contribution, intake)
         | ({"duplicate_of": duplicate_of} if duplicate_of else {}),
         actor=intake.assisted_by or f"channel:{contribution.channel}",
     )
+
+
+def _recorded_details(
+    consultation: consultations.Version, contribution: Contribution, intake: Intake
+) -> dict[str, Any]:
+    return {
+        "consultation": consultation.code,
+        "channel": contribution.channel,
+        "external_id": contribution.external_id,
+        "answers": len(intake.answers),
+        "assisted": intake.assisted_by is not None,
+        "definition_hash": contribution.definition_hash,
+    }

@@ -39,6 +39,17 @@ def find_by_external_id(session: Session, channel: str, external_id: str) -> Con
     )
 
 
+def find_by_external_ids(
+    session: Session, channel: str, external_ids: list[str]
+) -> dict[str, Contribution]:
+    found = session.scalars(
+        select(Contribution).where(
+            Contribution.channel == channel, Contribution.external_id.in_(external_ids)
+        )
+    )
+    return {contribution.external_id: contribution for contribution in found}
+
+
 @dataclass(frozen=True)
 class ParticipantRow:
     id: int
@@ -64,6 +75,12 @@ def delete_participant(session: Session, participant_id: int) -> None:
 def insert_contribution(session: Session, **values: Any) -> Contribution | None:
     """Insert a contribution; None if its (channel, external_id) or receipt code is taken."""
     return insert_or_ignore_row(session, Contribution, **values)
+
+
+def insert_contributions(session: Session, rows: list[dict[str, Any]]) -> list[Contribution]:
+    """Insert contributions in one statement; as rows written, not objects of the session."""
+    ids = core_connection(session).execute(_CONTRIBUTIONS, rows).scalars().all()
+    return [Contribution(id=new_id, **row) for new_id, row in zip(ids, rows, strict=True)]
 
 
 def insert_answers(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -206,6 +223,7 @@ def hold_evidence(session: Session, refs: list[EvidenceRef], retain_until: datet
 
 # Built once: constructing a statement costs more than running it.
 _ANSWERS = insert(Answer)
+_CONTRIBUTIONS = insert(Contribution).returning(Contribution.id, sort_by_parameter_order=True)
 _LINK = insert(ContributionEvidence)
 
 

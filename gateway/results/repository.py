@@ -1,24 +1,24 @@
-"""What the results read from the store, each a GROUP BY computed by the database.
+"""What the results read from the store.
 
-No query loads contributions one by one: a consultation with a million contributions
-comes back as a few thousand grouped rows (one per channel, question, distinct value
-and status; free-text answers are counted, never grouped by their text). Contributions
-are scanned once and answers once: every figure of the tally, the inclusion indicators
-and the method is summed from those two results.
+The tallies come from the counts the contributions core keeps in step with every
+contribution (`gateway.contributions.counts`): a consultation with a million
+contributions comes back as a few thousand rows (one per channel, question, distinct
+value and status; free-text answers are counted, never grouped by their text), without
+scanning its contributions or answers. Every figure of the tally, the inclusion
+indicators and the method is summed from those rows.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, case, cast, func, null, select, text
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
+from gateway.contributions import counts
 from gateway.moderation import DECIDED, MODERATED_TEXT, Decision
 from gateway.store.base import utcnow
 from gateway.store.models import (
@@ -29,12 +29,9 @@ from gateway.store.models import (
     ContributionStatus,
     ImportedTotal,
 )
-from gateway.store.session import is_postgresql
 
 COUNTED = ContributionStatus.COUNTED.value
 REVIEW = ContributionStatus.REVIEW.value
-# PostgreSQL's memory per sort or hash for the result scans (its default is 4 MB).
-GROUPING_MEMORY = "64MB"
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ class AnswerGroup:
 
 @dataclass
 class Scans:
-    """The figures of a consultation from two grouped scans: contributions, then answers."""
+    """The figures of a consultation, from its contribution counts and its answer counts."""
 
     statuses: dict[str, int] = field(default_factory=dict)
     counted_by_channel: dict[str, int] = field(default_factory=dict)
@@ -62,52 +59,28 @@ class Scans:
     by_source: list[tuple[str, str, str, int]] = field(default_factory=list)
 
 
-def scan(session: Session, consultation_id: int, free_text: Iterable[str]) -> Scans:
-    """Read everything the tally needs in two GROUP BY queries (free text: no value)."""
-    scans = Scans()
-    with _room_to_group(session):
-        contributions = _contribution_groups(session, consultation_id).all()
-        answers = _answer_groups(session, consultation_id, list(free_text)).all()
-    for channel, status, hour, count in contributions:
+def scan(session: Session, consultation_id: int) -> Scans:
+    """Read everything the tally needs from the consultation's counts."""
+    scans, found = Scans(), counts.read(session, consultation_id)
+    for row in found.contributions:
+        status, count = row["status"], row["count"]
         scans.statuses[status] = scans.statuses.get(status, 0) + count
         if status == COUNTED:
             by_channel = scans.counted_by_channel
-            by_channel[channel] = by_channel.get(channel, 0) + count
-            scans.counted_per_hour.append((_utc(hour), channel, count))
-    for row in answers:
-        channel, question_id, text, source, answer_status, status, count = row
-        scans.by_source.append((channel, source, answer_status, count))
+            by_channel[row["channel"]] = by_channel.get(row["channel"], 0) + count
+            scans.counted_per_hour.append((_utc(row["hour"]), row["channel"], count))
+    for row in found.answers:
+        channel, answer_status, status = (
+            row["channel"],
+            row["answer_status"],
+            row["contribution_status"],
+        )
+        scans.by_source.append((channel, row["source"], answer_status, row["count"]))
         if status in (COUNTED, REVIEW):
-            state = _state(status, answer_status)
-            scans.answer_groups.append(AnswerGroup(channel, question_id, _json(text), state, count))
+            value, state = _json(row["value"]), _state(status, answer_status)
+            group = AnswerGroup(channel, row["question_id"], value, state, row["count"])
+            scans.answer_groups.append(group)
     return scans
-
-
-def _contribution_groups(session: Session, consultation_id: int) -> Any:
-    hour = _utc_hour(session)
-    return session.execute(
-        select(Contribution.channel, Contribution.status, hour, func.count())
-        .where(Contribution.consultation_id == consultation_id)
-        .group_by(Contribution.channel, Contribution.status, hour)
-    )
-
-
-def _answer_groups(session: Session, consultation_id: int, free_text: list[str]) -> Any:
-    value = case((Answer.question_id.in_(free_text), null()), else_=cast(Answer.value, Text))
-    columns = (
-        Contribution.channel,
-        Answer.question_id,
-        value,
-        Answer.source,
-        Answer.status,
-        Contribution.status,
-    )
-    return session.execute(
-        select(*columns, func.count())
-        .join(Answer, Answer.contribution_id == Contribution.id)
-        .where(Contribution.consultation_id == consultation_id)
-        .group_by(*columns)
-    )
 
 
 def _state(status: str, answer_status: str) -> str:
@@ -118,41 +91,12 @@ def _state(status: str, answer_status: str) -> str:
     return "rejected"
 
 
-def _json(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+def _json(text: str) -> Any:
+    return None if text == counts.UNGROUPED else json.loads(text)
 
 
-def _utc_hour(session: Session) -> ColumnElement[Any]:
-    # An hour bucket, not a day: the commune's day is local time, and French offsets
-    # are whole hours, so UTC hours fold exactly into local days.
-    column = Contribution.submitted_at
-    if is_postgresql(session):
-        return func.date_trunc("hour", func.timezone("UTC", column))
-    return func.strftime("%Y-%m-%dT%H", column)
-
-
-def _utc(hour: datetime | str) -> datetime:
-    """An hour bucket as PostgreSQL (a UTC timestamp) or SQLite (text) returns it."""
-    if isinstance(hour, str):
-        hour = datetime.strptime(hour, "%Y-%m-%dT%H")
-    return hour.replace(tzinfo=UTC)
-
-
-@contextmanager
-def _room_to_group(session: Session) -> Iterator[None]:
-    """Give PostgreSQL's hash join and grouping room in memory for these two scans.
-
-    With the default 4 MB they spill to disk at a million contributions; the setting is
-    this transaction's, and reset after the scans.
-    """
-    if not is_postgresql(session):
-        yield
-        return
-    session.execute(text(f"SET LOCAL work_mem = '{GROUPING_MEMORY}'"))
-    try:
-        yield
-    finally:
-        session.execute(text("RESET work_mem"))
+def _utc(hour: str) -> datetime:
+    return datetime.strptime(hour, counts.HOUR).replace(tzinfo=UTC)
 
 
 def decided_after_review(session: Session, consultation_id: int) -> dict[str, int]:

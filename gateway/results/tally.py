@@ -139,8 +139,7 @@ def tally(
     """Count a consultation's answers; `default_threshold` is the operator's review setting."""
     consultation = consultations.get(session, code)
     definition = consultations.definition_of(consultation)
-    free_text = [q.id for q in definition.all_questions if q.type == QuestionType.TEXT]
-    scans = repository.scan(session, consultation.id, free_text)
+    scans = repository.scan(session, consultation.id)
     questions = _question_tallies(scans.answer_groups, definition, language)
     _add_imported(session, consultation.id, questions, definition, language)
     profiles = _profiles(questions)

@@ -142,6 +142,58 @@ class Answer(Base):
     contribution: Mapped[Contribution] = relationship(back_populates="answers")
 
 
+class ContributionCount(Base):
+    """How many contributions share a consultation, channel, status and UTC hour.
+
+    Kept by the contributions core in the same transaction as every write that changes
+    what it counts (the door, the decisions; see `gateway.contributions.counts`), so
+    the results read a few hundred rows instead of every contribution.
+    """
+
+    __tablename__ = "contribution_count"
+    __table_args__ = (UniqueConstraint("consultation_id", "channel", "status", "hour"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    hour: Mapped[str] = mapped_column(String(13))  # UTC, as "2026-12-01T08"
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AnswerCount(Base):
+    """How many answers share a consultation, channel, question, value and states.
+
+    Kept like `ContributionCount`. `value` is the answer's JSON text, or "" for a
+    free-text question, whose answers are counted, never grouped by their text.
+    """
+
+    __tablename__ = "answer_count"
+    __table_args__ = (
+        UniqueConstraint(
+            "consultation_id",
+            "channel",
+            "question_id",
+            "value",
+            "source",
+            "answer_status",
+            "contribution_status",
+            # Named: the convention's name would pass PostgreSQL's 63 characters.
+            name="uq_answer_count_group",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    answer_status: Mapped[str] = mapped_column(String(16))
+    contribution_status: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class ImportedTotal(Base):
     """Votes another platform counted and exported as totals: never people, never contributions.
 

@@ -146,6 +146,14 @@ def insert_or_lock(
     return core_connection(session).execute(statement, values).mappings().one()
 
 
+def add_to_counts(
+    session: Session, model: type[Any], key: tuple[str, ...], rows: list[dict[str, Any]]
+) -> None:
+    """Insert each row, or add its `count` to the row of the same unique `key`."""
+    if rows:
+        core_connection(session).execute(_add_to_counts_statement(session, model, key), rows)
+
+
 def core_connection(session: Session) -> Connection:
     """The session's connection, for a statement that needs nothing of the ORM.
 
@@ -181,6 +189,17 @@ def _insert_or_lock_statement(
         upsert = statement.on_conflict_do_update(index_elements=[column], set_=unchanged)
         _STATEMENTS[key] = upsert.returning(*model.__table__.columns, *also)
     return _STATEMENTS[key]
+
+
+def _add_to_counts_statement(session: Session, model: type[Any], key: tuple[str, ...]) -> Any:
+    dialect = session.get_bind().dialect.name
+    cache_key = (dialect, model, key, "count")
+    if cache_key not in _STATEMENTS:
+        statement = _insert(dialect)(model)
+        added = {"count": model.count + statement.excluded.count}
+        upsert = statement.on_conflict_do_update(index_elements=list(key), set_=added)
+        _STATEMENTS[cache_key] = upsert
+    return _STATEMENTS[cache_key]
 
 
 def _insert(dialect: str) -> Any:

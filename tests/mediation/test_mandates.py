@@ -16,6 +16,7 @@ from gateway.mandates.models import KioskMandate
 from gateway.runtime import Runtime
 from gateway.staff.models import StaffRole
 from gateway.store.models import AuditEvent, Contribution, ContributionStatus
+from tests.helpers import assert_counts_match_recount
 from tests.kiosk.test_assist import assisted_start, make_mediateur, pin_in
 from tests.kiosk.test_pages import answer, go
 from tests.mediation.test_cli import run
@@ -87,6 +88,7 @@ def test_an_agent_revokes_a_mandate_and_its_contribution_goes_to_review(
     assert status_of(store, recorded) == ContributionStatus.REVIEW and counted(store) == 0
     assert "1 mandats, dont 1 retirés" in client.get("/mediation/mandates").text
     assert f">c{recorded}<" in client.get("/mediation/review").text
+    assert_counts_match_recount(store)
     with store.sessions() as session:
         assert audit.verify(session).ok
         assert "mandate.revoked" in session.scalars(select(AuditEvent.action)).all()

@@ -8,8 +8,8 @@ text is kept as raw input only. A cell that reads in two ways is refused, not gu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 
 from gateway.results.imports.mapping import fold
 
@@ -22,12 +22,16 @@ class UnknownChoice(ValueError):
 class ChoiceReader:
     labels: dict[str, str]  # folded label -> option key
     separator: str = ", "
+    # The labels, shortest first, with their keys: hashable, so readings can be cached.
+    _known: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        known = tuple(sorted(self.labels.items(), key=lambda item: len(item[0])))
+        object.__setattr__(self, "_known", known)
 
     def read(self, cell: str) -> list[str]:
         """The option keys the cell names, in order, each once."""
-        text = fold(cell)
-        readings = _readings(text, tuple(sorted(self.labels, key=len)), self.separator.casefold())
-        keys = {tuple(dict.fromkeys(self.labels[label] for label in r)) for r in readings}
+        keys = set(_keys(fold(cell), self._known, self.separator.casefold()))
         if not keys:
             raise UnknownChoice(f"{cell!r} names no known option")
         if len(keys) > 1:
@@ -39,6 +43,17 @@ class ChoiceReader:
         if len(keys) != 1:
             raise UnknownChoice(f"{cell!r} names {len(keys)} options where one is expected")
         return keys[0]
+
+
+# Cells repeat (a file holds a few labels many times): each is read once per few thousand.
+@lru_cache(maxsize=4096)
+def _keys(
+    text: str, known: tuple[tuple[str, str], ...], separator: str
+) -> frozenset[tuple[str, ...]]:
+    """The distinct sets of option keys `text` reads as."""
+    key_of = dict(known)
+    readings = _readings(text, tuple(label for label, _ in known), separator)
+    return frozenset(tuple(dict.fromkeys(key_of[label] for label in r)) for r in readings)
 
 
 def _readings(text: str, labels: tuple[str, ...], separator: str) -> list[tuple[str, ...]]:

@@ -57,7 +57,8 @@ class ImportReport:
         )
         if self.ignored_columns:
             lines.append(f"  columns not read: {', '.join(self.ignored_columns)}")
-        lines += [f"  line {r.line}: {r.reason}" for r in self.rejected[:SHOWN_REJECTIONS]]
+        shown = sorted(self.rejected, key=lambda r: r.line)[:SHOWN_REJECTIONS]
+        lines += [f"  line {r.line}: {r.reason}" for r in shown]
         if len(self.rejected) > SHOWN_REJECTIONS:
             lines.append(f"  … and {len(self.rejected) - SHOWN_REJECTIONS} more rejected rows")
         lines += self._tallies()

@@ -14,18 +14,21 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.consultations.schema import Definition, Question, QuestionType
-from gateway.contributions.door import record_intake
+from gateway.contributions.door import record_intake, record_many
 from gateway.contributions.intake import (
     AnswerIn,
     DoorPolicy,
     Intake,
     IntakeConflict,
     IntakeRejected,
+    IntakeResult,
     fingerprint,
 )
 from gateway.errors import PortevoixError
@@ -45,6 +48,8 @@ from gateway.store.models import AnswerSource, Channel, ContributionStatus
 # Two rows from one IP hash with the same answers this close are possibly one person twice.
 DUPLICATE_WINDOW = timedelta(minutes=DUPLICATE_MINUTES)
 MAX_ID_LENGTH = 64
+# Rows recorded together (see `_Recorder`).
+CHUNK = 200
 
 
 @dataclass(frozen=True)
@@ -260,8 +265,10 @@ def import_rows(
         if c not in the_plan.questions and c not in (the_plan.id, the_plan.time, the_plan.ip)
     ]
     earlier = _duplicate_index(_readable(rows(), the_plan, definition, form, None))
-    for parsed in _readable(rows(), the_plan, definition, form, report):
-        _record(session, parsed, the_plan.language, definition, form, policy, report, earlier)
+    recorder = _Recorder(session, the_plan.language, definition, form, policy, earlier)
+    for chunk in _chunks(_readable(rows(), the_plan, definition, form, report)):
+        for row, outcome in recorder.record(chunk):
+            _note(report, row, outcome, definition)
 
 
 def _readable(
@@ -279,6 +286,11 @@ def _readable(
         except ValueError as error:
             if report is not None:
                 report.reject(row.line, str(error))
+
+
+def _chunks(rows: Iterator[Parsed]) -> Iterator[tuple[Parsed, ...]]:
+    while chunk := tuple(islice(rows, CHUNK)):
+        yield chunk
 
 
 Index = dict[tuple[str, str], list[tuple[datetime, int, str]]]
@@ -310,40 +322,70 @@ def _possible_duplicate(row: Parsed, index: Index) -> str | None:
     )
 
 
-def _record(
-    session: Session,
-    row: Parsed,
-    language: str,
-    definition: Definition,
-    form: SurveyFormat,
-    policy: DoorPolicy,
-    report: ImportReport,
-    index: Index,
-) -> None:
-    intake = Intake(
-        consultation_code=definition.code,
-        channel=Channel.ONLINE,
-        external_id=f"{form.key_prefix}:{definition.code}:{row.answer_id}",
-        answers=row.answers,
-        received_at=row.at,
-        language=language,
-        hold_for_review=_possible_duplicate(row, index),
-    )
-    # With a fingerprint, a row sent again with other answers is refused, not replayed.
-    intake = replace(intake, fingerprint=fingerprint(intake))
-    try:
-        with session.begin_nested():
-            result = record_intake(session, intake, policy)
-    except (IntakeRejected, IntakeConflict) as error:
-        report.reject(row.line, f"answer {row.answer_id}: {error}")
+# Whatever became of a row at the door: its result, or why the door refused it.
+Outcome = IntakeResult | str
+
+
+@dataclass(frozen=True)
+class _Recorder:
+    """Records rows through the door a chunk at a time: a few statements for the chunk.
+
+    A chunk the door cannot take whole (a row it refuses, an id given twice or taken
+    meanwhile) is recorded again one row per savepoint, so that each row gets what the
+    door gives it alone and a refusal never leaves anything of its row behind.
+    """
+
+    session: Session
+    language: str
+    definition: Definition
+    form: SurveyFormat
+    policy: DoorPolicy
+    index: Index
+
+    def record(self, chunk: tuple[Parsed, ...]) -> list[tuple[Parsed, Outcome]]:
+        intakes = [self._intake(row) for row in chunk]
+        try:
+            with self.session.begin_nested():
+                results = record_many(self.session, intakes, self.policy)
+        except IntegrityError:
+            results = None
+        if results is not None:
+            return list(zip(chunk, results, strict=True))
+        return [(row, self._alone(row, intake)) for row, intake in zip(chunk, intakes, strict=True)]
+
+    def _alone(self, row: Parsed, intake: Intake) -> Outcome:
+        with self.session.begin_nested() as savepoint:
+            try:
+                return record_intake(self.session, intake, self.policy)
+            except (IntakeRejected, IntakeConflict) as error:
+                savepoint.rollback()
+                return f"answer {row.answer_id}: {error}"
+
+    def _intake(self, row: Parsed) -> Intake:
+        intake = Intake(
+            consultation_code=self.definition.code,
+            channel=Channel.ONLINE,
+            external_id=f"{self.form.key_prefix}:{self.definition.code}:{row.answer_id}",
+            answers=row.answers,
+            received_at=row.at,
+            language=self.language,
+            hold_for_review=_possible_duplicate(row, self.index),
+        )
+        # With a fingerprint, a row sent again with other answers is refused, not replayed.
+        return replace(intake, fingerprint=fingerprint(intake))
+
+
+def _note(report: ImportReport, row: Parsed, outcome: Outcome, definition: Definition) -> None:
+    if isinstance(outcome, str):
+        report.reject(row.line, outcome)
         return
-    if result.replayed:
+    if outcome.replayed:
         report.already_imported += 1
         return
     report.imported += 1
-    if result.status == ContributionStatus.REVIEW:
+    if outcome.status == ContributionStatus.REVIEW:
         report.flagged += 1
-    elif result.status == ContributionStatus.COUNTED:
+    elif outcome.status == ContributionStatus.COUNTED:
         choices = {q.id for q in definition.all_questions if q.options}
         for answer in row.answers:
             if answer.value is not None and answer.question_id in choices:

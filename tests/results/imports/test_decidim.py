@@ -24,11 +24,12 @@ from gateway.results.imports.survey import ImportRefused
 from gateway.results.tally import Tally, tally
 from gateway.runtime import Runtime
 from gateway.store.models import Answer, AuditEvent, Contribution, ImportedTotal
-from tests.helpers import load_examples
+from tests.helpers import assert_counts_match_recount, load_examples
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "decidim"
 SURVEY_FR = FIXTURES / "survey_user_answers_fr.csv"
 SURVEY_EN = FIXTURES / "survey_user_answers_en.json"
+SURVEY_EN_CSV = FIXTURES / "survey_user_answers_en.csv"
 MAPPING = FIXTURES / "parc-mapping.yaml"
 
 
@@ -96,6 +97,7 @@ def test_the_same_file_again_changes_nothing(loaded: Runtime) -> None:
     again = run(loaded, SURVEY_FR, mapping=MAPPING)
     assert (again.imported, again.already_imported, again.flagged) == (0, 3, 0)
     assert stored(loaded) == before
+    assert_counts_match_recount(loaded)
 
 
 def test_a_dry_run_stores_nothing_and_reports_the_same(loaded: Runtime) -> None:
@@ -117,6 +119,27 @@ def test_english_json_survey_answers(loaded: Runtime) -> None:
     assert result.question("tranche-age").counts["moins-18"] == 1
     with loaded.sessions() as session:
         assert set(session.scalars(select(Contribution.language))) == {"en"}
+
+
+def test_english_column_names_are_read_by_name_like_french_ones(loaded: Runtime) -> None:
+    # An English-locale admin's export: Decidim's English headers ("Answer ID", "Answered
+    # on", "IP Hash", "User status"), choice cells in each respondent's own language.
+    report = run(loaded, SURVEY_EN_CSV, mapping=MAPPING)
+    assert (report.read, report.imported, report.flagged) == (6, 3, 1)
+    reasons = {r.line: r.reason for r in report.rejected}
+    assert "'A swimming pool' names no known option" in reasons[5]
+    assert "satisfaction: -3 is out of range" in reasons[6]
+    assert "PARC is closed" in reasons[7]
+    assert report.ignored_columns == ["User status"]
+    assert report.added["priorite"] == {"arbres": 1, "jeux": 1}
+    with loaded.sessions() as session:
+        held = session.scalars(
+            select(Contribution.status_reason).where(Contribution.status == "review")
+        ).one()
+        languages = set(session.scalars(select(Contribution.language)))
+    assert held.startswith("possible duplicate of answer 5b2c3d4e5f6a7b8c") and "2 min" in held
+    assert languages == {"en"}
+    assert counted(loaded, "PARC").question("quartier").counts["centre"] == 1
 
 
 def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -286,3 +309,52 @@ def test_generic_csv_with_a_mapping(loaded: Runtime, tmp_path: Path) -> None:
         external = session.scalars(select(Contribution.external_id)).one()
     assert external == "csv:consul:BUDGET:17"
     assert report.added == {"projets": {"bancs": 1, "toilettes": 1}}
+
+
+PARC_HEADER = (
+    "ID de réponse;Répondu le;Hachage IP;Statut de l'utilisateur;"
+    "1. Allez-vous au parc des Tilleuls ?;2. Que faut-il faire en premier dans le parc ?;"
+    "3. Aimez-vous le parc aujourd'hui ? Donnez une note de 1 à 5.\n"
+)
+PRIORITES = ["Planter des arbres", "Plus de bancs", "Éclairer le parc le soir"]
+
+
+def make_survey(tmp_path: Path, rows: int, refused: set[int] = frozenset()) -> Path:  # type: ignore[assignment]
+    """PARC answers, one a minute from distinct IP hashes; rows in `refused` rate the park 9."""
+    lines = [
+        f"r{i:05d};2026-12-02 {8 + i // 60:02d}:{i % 60:02d}:00 UTC;ip{i};Enregistré;Oui;"
+        f"{PRIORITES[i % 3]};{9 if i in refused else 1 + i % 5}\n"
+        for i in range(rows)
+    ]
+    # The last row: the first one again from the same IP hash, 2 minutes later.
+    lines.append(f"again;2026-12-02 08:02:00 UTC;ip0;Enregistré;Oui;{PRIORITES[0]};1\n")
+    return _write(tmp_path, "survey.csv", PARC_HEADER + "".join(lines))
+
+
+def test_a_long_file_is_recorded_in_chunks_as_row_by_row(loaded: Runtime, tmp_path: Path) -> None:
+    # 450 rows and a duplicate: three chunks, the middle one with a row the door refuses.
+    survey = make_survey(tmp_path, 450, refused={300})
+    report = run(loaded, survey)
+    assert (report.read, report.imported, report.flagged) == (451, 450, 1)
+    assert [(r.line, "satisfaction: 9 is out of range" in r.reason) for r in report.rejected] == [
+        (302, True)
+    ]
+    assert report.added["priorite"] == {"arbres": 149, "bancs": 150, "eclairage": 150}
+    result = counted(loaded, "PARC")
+    assert result.question("priorite").counts == {
+        "arbres": 149, "jeux": 0, "bancs": 150, "eclairage": 150
+    }  # fmt: skip
+    assert result.question("priorite").awaiting_counts == {"arbres": 1}
+    assert_counts_match_recount(loaded)
+    with loaded.sessions() as session:
+        held = session.scalars(
+            select(Contribution.status_reason).where(Contribution.status == "review")
+        ).one()
+        assert audit.verify(session).ok
+    assert held.startswith("possible duplicate of answer r00000")
+
+    before = stored(loaded)
+    again = run(loaded, survey)
+    assert (again.imported, again.already_imported, len(again.rejected)) == (0, 450, 1)
+    assert stored(loaded) == before
+    assert_counts_match_recount(loaded)
