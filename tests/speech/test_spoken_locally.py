@@ -131,7 +131,7 @@ def _vote_aloud(runtime: Runtime) -> None:
     data.update(code="VOIX", title={"fr": "Vote à voix haute", "en": "Vote aloud"})
     data["questions"] = [projects]
     with runtime.sessions() as session, session.begin():
-        consultations.save_definition(session, parse_definition(data), "test")
+        consultations.save_definition(session, parse_definition(data, folder=BUDGET.parent), "test")
 
 
 def test_a_whole_vote_said_aloud_is_read_back_and_counted(
@@ -151,7 +151,9 @@ def test_a_whole_vote_said_aloud_is_read_back_and_counted(
     read_back = call.last
     assert read_back is not None and not read_back.record_action  # confirmed by a key
     assert "Vous avez choisi : Une aire de jeux rue des Lilas." in read_back.text
-    end = call.press("1")
+    age = call.press("1")
+    assert "Question 2 sur 2. Quel âge avez-vous ?" in age.text
+    end = call.press("4")
     assert end.hung_up and "Merci ! Vos réponses sont enregistrées." in end.text
     (contribution,) = _contributions(runtime)
     assert (contribution.channel, contribution.status) == ("ivr", ContributionStatus.COUNTED)
