@@ -6,6 +6,8 @@ Kokoro's realistic voice and in robotic espeak-ng, through the simulated phone l
 silence and line noise. Per clip: the answer chosen (or unsure), its margin over the
 next answer and its gap to Whisper's free transcription, and the time taken. Then,
 per kind of clip: right, unsure (the keypad) and wrong (the figure that must stay 0).
+Baseline in the same run: the same clips transcribed freely and read by the answer
+reader above the line's confidence (what the line did before), with its time.
 Usage: python -m bench.closed_answers
 """
 
@@ -55,6 +57,8 @@ SAYINGS = (
 )
 VOICES = ("kokoro", "fr")
 LINE_RATE = 8_000
+# The line's default threshold for a spoken answer (ivr_speech_confidence), for the baseline.
+LINE_CONFIDENCE = 0.6
 
 
 def main() -> None:
@@ -86,28 +90,46 @@ def _row(
     allowed = allowed_answers(question)
     samples = np.frombuffer(to_pcm16k(clip), "<i2").astype(np.float32) / 32768
     started = time.perf_counter()
-    choice = engine._chooser.choose(samples, "fr", allowed)
+    choice = engine.chooser.choose(samples, "fr", allowed)
     seconds = time.perf_counter() - started
+    free = engine.transcribe(to_pcm16k(clip), "fr")
+    free_seconds = time.perf_counter() - started - seconds
     meant = read_answer(question, said) if said else None
+    read = read_answer(question, free.text)
+    sure = read.clear and free.confidence >= LINE_CONFIDENCE
+    read_value = str(read.value) if sure else None
     chosen = allowed[choice.phrase] if choice.phrase else None
-    right = meant is not None and chosen == str(meant.value)
-    outcome = "unsure" if chosen is None else "right" if right else "wrong"
     return {"voice": voice, "said": said, "question": question_id, "kind": kind,
             "heard": choice.phrase, "margin": round(choice.margin, 2), "gap": round(choice.gap, 2),
-            "outcome": outcome, "seconds": round(seconds, 2)}  # fmt: skip
+            "outcome": _outcome(chosen, meant), "seconds": round(seconds, 2),
+            "free": free.text, "free_outcome": _outcome(read_value, meant),
+            "free_seconds": round(free_seconds, 2)}  # fmt: skip
+
+
+def _outcome(chosen: str | None, meant: Any) -> str:
+    if chosen is None:
+        return "unsure"
+    return "right" if meant is not None and chosen == str(meant.value) else "wrong"
 
 
 def _report(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    table: dict[str, Counter[str]] = {}
-    for row in rows:
-        table.setdefault(f"{row['voice']} {row['kind']}", Counter())[row["outcome"]] += 1
-    seconds = sorted(row["seconds"] for row in rows)
     return {
         "thresholds": {"margin": MARGIN, "gap": GAP},
-        "per_kind": {kind: dict(counts) for kind, counts in table.items()},
-        "total": dict(Counter(row["outcome"] for row in rows)),
-        "seconds_per_answer": {"median": statistics.median(seconds), "max": seconds[-1]},
+        "scoring_allowed_phrases": _tally(rows, "outcome", "seconds"),
+        "baseline_free_transcription": _tally(rows, "free_outcome", "free_seconds"),
         "clips": rows,
+    }
+
+
+def _tally(rows: list[dict[str, Any]], outcome: str, timing: str) -> dict[str, Any]:
+    table: dict[str, Counter[str]] = {}
+    for row in rows:
+        table.setdefault(f"{row['voice']} {row['kind']}", Counter())[row[outcome]] += 1
+    seconds = sorted(row[timing] for row in rows)
+    return {
+        "per_kind": {kind: dict(counts) for kind, counts in table.items()},
+        "total": dict(Counter(row[outcome] for row in rows)),
+        "seconds_per_answer": {"median": statistics.median(seconds), "max": seconds[-1]},
     }
 
 
