@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from gateway.speech import SAMPLE_RATE
+from gateway.speech import SAMPLE_RATE, SpeechUnavailable
 
 # Chosen on a table of phone clips (bench/closed_answers.py): 21 sayings in Kokoro's
 # realistic voice and 21 in robotic espeak-ng through the simulated line (yes/no,
@@ -157,7 +157,7 @@ class _Scorer:
         return scores
 
     def _forced_rows(self, tokens: list[int]) -> np.ndarray:
-        """Log-probabilities of the next token after each prefix of `tokens`, all of it included."""
+        """Log-probabilities of the next token after each prefix of `tokens`, itself included."""
         result = self._model.generate(
             self._encoded, [self._start + tokens], beam_size=1,
             # The prompt counts in the length; room for the row after the last token.
@@ -166,7 +166,8 @@ class _Scorer:
         )[0]  # fmt: skip
         logits = np.asarray(result.logits[0], dtype=np.float64)[: len(tokens) + 1]
         if len(logits) <= len(tokens) or list(result.sequences_ids[0][: len(tokens)]) != tokens:
-            raise RuntimeError("Whisper did not read the forced phrase back")
+            # Never seen; the line then asks again rather than fail the call.
+            raise SpeechUnavailable("Whisper did not read the forced phrase back")
         peak = logits.max(axis=1, keepdims=True)
         total = np.log(np.exp(logits - peak).sum(axis=1, keepdims=True))
         normalised: np.ndarray = logits - peak - total
