@@ -5,8 +5,9 @@ answers, in Kokoro's realistic voice and in robotic espeak-ng, each through the
 simulated phone line (300-3400 Hz, 8 kHz μ-law), as Twilio records them. Per engine:
 - real-time factor: engine time over audio length;
 - word error rate on the French sentences, per voice;
-- closed answers: right, wrong (the figure that must stay 0) and sent to the keypad,
-  read by the shared answer reader above the line's confidence;
+- closed answers: heard among the question's allowed phrases, as the line hears them,
+  then right, wrong (the figure that must stay 0) and sent to the keypad, read by the
+  shared answer reader above the line's confidence (bench/closed_answers.py has more);
 - pipeline overhead: the line's whole path (μ-law decoding, resampling, padding,
   engine) against the engine called directly on ready 16 kHz audio (aim: 1.1× or
   less), and the conversion alone;
@@ -36,7 +37,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from gateway.app import create_app
 from gateway.consultations.loader import load_definition
-from gateway.dialogue.reading import read_answer
+from gateway.dialogue.reading import allowed_answers, read_answer
 from gateway.speech import SpeechEngine
 from gateway.speech.audio import to_pcm16k
 from gateway.speech.engines import transcribe_recording
@@ -127,7 +128,8 @@ def _closed(engine: SpeechEngine, cache: Path, voice: str) -> dict[str, Any]:
     for question_id, said, meant in ANSWERS:
         question = definition.question(question_id)
         assert question is not None
-        transcript = transcribe_recording(engine, phone_clip(said, cache, voice=voice), "fr")
+        clip = phone_clip(said, cache, voice=voice)
+        transcript = transcribe_recording(engine, clip, "fr", allowed_answers(question))
         heard.append((question, transcript, meant))
     return {f"at_{threshold}": _tally(heard, threshold) for threshold in THRESHOLDS} | {
         "heard": [t.text for _, t, _ in heard]

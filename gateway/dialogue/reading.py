@@ -719,6 +719,17 @@ def allowed_phrases(question: Question, language: str = "fr") -> list[str]:
     return _spoken([*names, *positions])
 
 
+def allowed_answers(question: Question, language: str = "fr") -> dict[str, str]:
+    """Each allowed phrase mapped to the answer `read_answer` makes of it.
+
+    Phrases of one answer ("bancs", "trois") are not rivals to a recogniser that
+    weighs them; a phrase that reads as no clear answer stands for itself.
+    """
+    phrases = allowed_phrases(question, language)
+    readings = ((phrase, read_answer(question, phrase)) for phrase in phrases)
+    return {phrase: str(r.value) if r.clear else phrase for phrase, r in readings}
+
+
 def _said(option: Option, language: str) -> list[str]:
     synonyms = option.synonyms.en if language == "en" else option.synonyms.fr
     return [option.label.get(language), option.sms_label(language), *synonyms]

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from gateway.consultations.schema import Question
-from gateway.dialogue.reading import allowed_phrases
+from gateway.dialogue.reading import allowed_answers
 from gateway.runtime import Runtime
 from gateway.speech import SpeechUnavailable, Transcript
 from gateway.speech.engines import engine_for, transcribe_recording
@@ -50,7 +50,7 @@ def hear_answer(runtime: Runtime, url: str, question: Question, language: str) -
             return NOTHING_HEARD
         audio = fetch(runtime, url, HEARING_TIMEOUT_SECONDS)
         check_audio(audio)
-        return transcribe_recording(engine, audio, language, allowed_phrases(question, language))
+        return transcribe_recording(engine, audio, language, allowed_answers(question, language))
     except (httpx.HTTPError, BadAudio, SpeechUnavailable) as error:
         log.warning("spoken answer not heard: %s", error)
         return NOTHING_HEARD

@@ -8,7 +8,7 @@ proposal for a person who listens to the audio in review.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -50,10 +50,13 @@ class SpeechEngine(Protocol):
     samples at 16 kHz, one channel (`gateway.speech.audio.to_pcm16k` converts phone
     recordings), already padded with silence when short; `language`, an ISO 639-1
     code such as "fr"; and for a closed question `allowed`, the phrases that answer
-    it (option labels, synonyms, positions), folded to lower case. An engine that can
-    restrict what it hears to those phrases does (Vosk's grammar); one that cannot
-    transcribes freely, and `gateway.dialogue.reading` keeps only a clear answer.
-    Either way a phrase outside `allowed` is never forced onto the nearest one.
+    it (option labels, synonyms, positions), folded to lower case, each mapped to the
+    answer it stands for (phrases of one answer are not rivals). An engine hears
+    only those phrases when it can: Vosk restricts its decoder to them (a grammar),
+    Whisper scores each against the audio and keeps a clear winner. An engine that
+    can do neither transcribes freely, and `gateway.dialogue.reading` keeps only a
+    clear answer. Either way a phrase outside `allowed` is never forced onto the
+    nearest one: an unsure hearing is an empty text with confidence 0.
     It returns the text heard, an overall confidence
     in [0, 1] and each word with its start and end in seconds and its own
     confidence in [0, 1]. Silence gives an empty text with confidence 0. It must
@@ -66,5 +69,5 @@ class SpeechEngine(Protocol):
     name: str
 
     def transcribe(
-        self, pcm: bytes, language: str, allowed: Sequence[str] | None = None
+        self, pcm: bytes, language: str, allowed: Mapping[str, str] | None = None
     ) -> Transcript: ...

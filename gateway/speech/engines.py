@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -52,7 +52,7 @@ def _vosk(directory: Path | None) -> SpeechEngine:
 
 
 def transcribe_recording(
-    engine: SpeechEngine, audio: bytes, language: str, allowed: Sequence[str] | None = None
+    engine: SpeechEngine, audio: bytes, language: str, allowed: Mapping[str, str] | None = None
 ) -> Transcript:
     """A phone recording (WAV) through conversion to 16 kHz mono and the engine."""
     from gateway.speech.audio import to_pcm16k  # numpy and soxr come with the extra.

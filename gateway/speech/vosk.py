@@ -16,7 +16,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +68,10 @@ class VoskEngine:
         self._model = None
 
     def transcribe(
-        self, pcm: bytes, language: str, allowed: Sequence[str] | None = None
+        self, pcm: bytes, language: str, allowed: Mapping[str, str] | None = None
     ) -> Transcript:
         """`language` is the model's own: a Vosk model hears one language."""
-        return self.decode(pcm, allowed if self.grammar_safe else None)
+        return self.decode(pcm, list(allowed) if allowed and self.grammar_safe else None)
 
     def decode(self, pcm: bytes, grammar: Sequence[str] | None) -> Transcript:
         """Decode freely, or within `grammar` (plus "[unk]" when the model has it)."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import math
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -101,17 +102,23 @@ class WhisperEngine:
             )
         from faster_whisper import WhisperModel
 
+        from gateway.speech.choosing import Chooser
+
         self._model = WhisperModel(
             str(directory), device="cpu", compute_type="int8", cpu_threads=threads
         )
+        # Picks a closed answer among the allowed phrases; its `Choice` says how clearly.
+        self.chooser = Chooser(self._model)
 
     def transcribe(
-        self, pcm: bytes, language: str, allowed: Sequence[str] | None = None
+        self, pcm: bytes, language: str, allowed: Mapping[str, str] | None = None
     ) -> Transcript:
-        """Transcribe freely: biasing Whisper towards `allowed` makes it say them on noise."""
+        """Transcribe freely, or pick the allowed phrase said (`gateway.speech.choosing`)."""
         import numpy as np  # with the speech extra, like faster-whisper itself.
 
         samples = np.frombuffer(pcm, "<i2").astype(np.float32) / 32768
+        if allowed:
+            return self._choose(samples, language, allowed)
         # Temperature 0 without fallback: the same audio always gives the same
         # transcript (fallback samples at random). No conditioning on earlier text:
         # on short answers it feeds invented sentences.
@@ -132,3 +139,13 @@ class WhisperEngine:
         text = " ".join(word.text for word in words)
         confidence = float(np.mean([w.confidence for w in words])) if words else 0.0
         return Transcript(text, round(confidence, 3), words, self.name)
+
+    def _choose(self, samples: Any, language: str, allowed: Mapping[str, str]) -> Transcript:
+        """The phrase chosen, no words (nothing was timed); its confidence from its margin."""
+        choice = self.chooser.choose(samples, language, allowed)
+        if choice.phrase is None:
+            return Transcript("", 0.0, [], self.name)
+        # The chosen answer's share against the runner-up (logistic in the margin):
+        # 0.99 at the least margin taken.
+        confidence = 1 / (1 + math.exp(-min(choice.margin, 50.0)))
+        return Transcript(choice.phrase, round(confidence, 3), [], self.name)

@@ -62,12 +62,12 @@ def test_without_a_way_out_the_grammar_is_not_trusted(
     # ... sure enough to pass the line's confidence threshold (0.88 to 1.0 measured).
     assert max(w.confidence for w in forced.words) >= 0.6
     # So the engine decodes freely, and no allowed answer is forced on the caller.
-    free = vosk_korean.transcribe(two, "ko", [YES, NO])
+    free = vosk_korean.transcribe(two, "ko", {YES: "yes", NO: "no"})
     assert free.words and not {w.text for w in free.words} & {YES, NO}
 
 
 def test_silence_is_nothing_heard(vosk_korean: VoskEngine) -> None:
-    heard = vosk_korean.transcribe(b"\0\0" * 32_000, "ko", [YES, NO])
+    heard = vosk_korean.transcribe(b"\0\0" * 32_000, "ko", {YES: "yes", NO: "no"})
     assert (heard.text, heard.confidence, heard.words) == ("", 0.0, [])
 
 
