@@ -16,6 +16,7 @@ from gateway import audit, audit_anchor, channels
 from gateway.config import Settings, get_settings
 from gateway.consultations import repository as consultations
 from gateway.consultations.loader import load_definition
+from gateway.contributions import counts
 from gateway.doctor import doctor_report
 from gateway.errors import PortevoixError
 from gateway.online.tokens import create_token, parse_scopes
@@ -84,8 +85,10 @@ def consultation_load(file: Path) -> None:
     """Validate a definition file and load it (a new version if it changed)."""
     definition = load_definition(file)
     with _runtime() as runtime, transaction(runtime.sessions) as session:
+        before = consultations.definition_by_code(session, definition.code)
         consultation, changed = consultations.save_definition(session, definition, str(file))
         version = consultation.version
+        counts.regroup(session, consultation.id, before, definition)
     state = f"loaded as version {version}" if changed else f"unchanged (version {version})"
     typer.echo(f"{definition.code}: {state}")
 

@@ -239,6 +239,20 @@ def rebuild(session: Session, consultation_id: int, ungrouped: Collection[str]) 
     add_to_counts(session, AnswerCount, ANSWER_KEY, counts.answers)
 
 
+def regroup(
+    session: Session, consultation_id: int, before: Definition | None, after: Definition
+) -> bool:
+    """Recount after a new version that made a question free text, or no longer free text.
+
+    Free text is counted without its wording, choices by value: the stored answers
+    must be grouped again. Whether it recounted."""
+    ungrouped = free_text(after)
+    if before is None or free_text(before) == ungrouped:
+        return False
+    rebuild(session, consultation_id, ungrouped)
+    return True
+
+
 def _utc_hour(session: Session) -> ColumnElement[Any]:
     # An hour bucket, not a day: the commune's day is local time, and French offsets
     # are whole hours, so UTC hours fold exactly into local days.

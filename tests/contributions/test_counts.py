@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from gateway import audit
 from gateway.consultations import repository as consultations
-from gateway.consultations.schema import OnDuplicate
-from gateway.contributions import decisions
+from gateway.consultations.schema import OnDuplicate, Question
+from gateway.contributions import counts, decisions
 from gateway.contributions.door import record_intake, record_many
 from gateway.contributions.intake import DoorPolicy, IntakeConflict, IntakeRejected
 from gateway.errors import PortevoixError
@@ -194,3 +194,23 @@ def test_a_pair_settled_undone_and_set_aside_again_keeps_the_counts_exact(
         with store.sessions() as session, session.begin():
             step(session)
         assert_counts_match_recount(store)
+
+
+def test_a_question_turned_into_free_text_is_counted_again(store: Runtime) -> None:
+    with store.sessions() as session, session.begin():
+        for priority in PRIORITIES:
+            _record(session, None, False, priority, None)
+    with store.sessions() as session, session.begin():
+        before = consultations.definition_by_code(session, "PARC")
+        assert before is not None
+        questions = [q.model_dump(mode="json") for q in before.questions]
+        priorite = next(q for q in questions if q["id"] == "priorite")
+        priorite.update(type="text", options=[], spoken=False)
+        after = before.model_copy(
+            update={"questions": [Question.model_validate(q) for q in questions]}
+        )
+        consultation, _ = consultations.save_definition(session, after)
+
+        assert counts.regroup(session, consultation.id, before, after)
+        assert not counts.regroup(session, consultation.id, after, after)
+    assert_counts_match_recount(store)
