@@ -15,7 +15,7 @@ from sqlalchemy import text
 from gateway import models  # noqa: F401  (every table, for truncation)
 from gateway.channels import build_runtime
 from gateway.clock import set_clock
-from gateway.config import Settings
+from gateway.config import Settings, get_settings
 from gateway.runtime import Runtime
 from gateway.store.base import Base
 from gateway.store.migrate import upgrade
@@ -43,6 +43,14 @@ def require_service(url: str | None, what: str) -> str:
     if REQUIRE_SERVICES:
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test reads the environment anew: a command run in-process reads its own."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -71,9 +71,9 @@ def site(sqlite_runtime: Runtime, clock: Clock, tmp_path: Path) -> Iterator[str]
         yield base
 
 
-def _page_routes() -> set[str]:
+def _page_routes(runtime: Runtime) -> set[str]:
     found = set()
-    for route in create_app().router.routes:
+    for route in create_app(runtime=runtime).router.routes:
         routes = getattr(getattr(route, "original_router", None), "routes", [route])
         for inner in routes:
             page = isinstance(inner, APIRoute) and "GET" in inner.methods
@@ -141,7 +141,7 @@ def _sign_in(page: Page, base: str) -> None:
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_every_screen_passes_axe_and_fits(
-    page: Page, context: BrowserContext, site: str, language: str
+    page: Page, context: BrowserContext, site: str, sqlite_runtime: Runtime, language: str
 ) -> None:
     faults: list[str] = []
     resident = _crawl(page, site, ["/"], language, faults)
@@ -152,7 +152,7 @@ def test_every_screen_passes_axe_and_fits(
     staff = _crawl(page, site, ["/staff/", "/mediation/review/next"], language, faults)
     assert faults == []
 
-    routes = _page_routes()
+    routes = _page_routes(sqlite_runtime)
     reached = {_route_of(path, routes) for path in [*resident, *staff]}
     missing = routes - reached - set(WALKED)
     assert missing == set(), f"page routes no link leads to: {sorted(missing)}"
