@@ -53,10 +53,9 @@ class EvidenceStore:
 
     def put_stream(self, source: Readable, media_type: str) -> StoredBlob:
         """Copy a stream in chunks, hashing as it goes; over the limit, nothing is kept."""
-        self.root.mkdir(parents=True, exist_ok=True)
         # In the root, so the rename below stays on one file system and is atomic:
         # a crash mid-write never leaves a truncated file under a valid name.
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        fd, tmp = self._temporary()
         try:
             with os.fdopen(fd, "wb") as handle:
                 digest, size = self._copy(source, handle)
@@ -78,13 +77,25 @@ class EvidenceStore:
             target.write(chunk)
         return hasher.hexdigest(), size
 
+    def _temporary(self) -> tuple[int, str]:
+        # Folders are made when missing, not checked on every write (each SMS vote
+        # writes its transcript here).
+        try:
+            return tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        except FileNotFoundError:
+            self.root.mkdir(parents=True, exist_ok=True)
+            return tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+
     @staticmethod
     def _settle(tmp: Path, path: Path) -> None:
         if path.exists():
             tmp.unlink()  # the same bytes are there already
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
 
     def open(self, sha256: str) -> BinaryIO:
         """Read a blob back as a stream; the caller closes it."""

@@ -33,6 +33,8 @@ SHA256_SETTINGS = "key=webhooks_sharedkey_x,algorithm=HMAC_SHA256"
 SIGNATURES = [
     # (case, signature header, expected status)
     ("valid", "valid", 200),
+    # Twilio signs some requests with the default port written out: both are accepted.
+    ("signed with the port written out", "with-port", 200),
     ("missing", None, 403),
     ("empty", "", 403),
     ("forged", "bm90IGEgc2lnbmF0dXJl", 403),
@@ -55,6 +57,10 @@ def test_signature(
         signature = RequestValidator(TOKEN).compute_signature(
             "https://evil.example" + INBOUND, form
         )
+    elif signature == "with-port":
+        signature = RequestValidator(TOKEN).compute_signature(
+            PUBLIC_URL.replace(".example", ".example:443") + INBOUND, form
+        )
     elif signature == "tampered":
         signature = RequestValidator(TOKEN).compute_signature(PUBLIC_URL + INBOUND, form)
         form = {**form, "Body": "BUDGET"}
@@ -75,6 +81,15 @@ def test_sha256_signature_with_settings_header(client: TestClient) -> None:
         },
     )
     assert response.status_code == 200
+
+
+def test_an_algorithm_twilio_does_not_use_is_refused(client: TestClient) -> None:
+    form = recorded("inbound-sms.form", MessageSid=new_sid())
+    headers = {
+        "X-Twilio-Signature": _sha256_signature(form),
+        "X-Twilio-Webhooks-Signature-Settings": "key=k,algorithm=HMAC_MD5",
+    }
+    assert client.post(INBOUND, data=form, headers=headers).status_code == 403
 
 
 def test_status_callback_needs_a_signature(client: TestClient) -> None:

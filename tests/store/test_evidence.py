@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +28,17 @@ def test_content_addressed_and_read_back(tmp_path: Path) -> None:
         blob.sha256[:2],
         blob.sha256[2:4],
     )
+
+
+def test_missing_folders_are_made_again(tmp_path: Path) -> None:
+    # The root is made on the first write, and again if someone removed it meanwhile.
+    store = EvidenceStore(tmp_path / "evidence", max_bytes=100)
+    first = store.put(b"PARC", "text/plain")
+    shutil.rmtree(tmp_path / "evidence")
+    second = store.put(b"BANCS", "text/plain")
+    assert store.read(second.sha256) == b"BANCS"
+    assert store.put(b"PARC", "text/plain") == first and store.read(first.sha256) == b"PARC"
+    assert [p.name for p in (tmp_path / "evidence").iterdir() if p.name.startswith(".tmp")] == []
 
 
 def test_size_limit(tmp_path: Path) -> None:
