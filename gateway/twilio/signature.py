@@ -53,9 +53,7 @@ async def twilio_form(
     return form
 
 
-def is_signed(
-    token: str, url: str, form: FormData, signature: str, algorithm: str | None
-) -> bool:
+def is_signed(token: str, url: str, form: FormData, signature: str, algorithm: str | None) -> bool:
     """Whether Twilio signed this form for this URL, as `RequestValidator.validate` decides.
 
     The URL as configured is tried first, alone: `validate` always computes two
