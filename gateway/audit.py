@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Row, Select, bindparam, func, insert, select, text
+from sqlalchemy import Engine, Row, Select, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session, aliased
 
 from gateway.store.base import as_utc, utcnow
@@ -41,8 +42,7 @@ def append(
     actor: str = "system",
 ) -> AuditEvent:
     connection = core_connection(session)
-    if is_postgresql(session):
-        connection.execute(_LOCK, {"k": _PG_AUDIT_LOCK})
+    hold_journal(session)
     event = AuditEvent(
         at=utcnow(),
         actor=actor,
@@ -50,14 +50,26 @@ def append(
         subject_type=subject_type,
         subject_id=str(subject_id),
         payload=payload or {},
-        prev_hash=connection.execute(_LAST_HASH).scalar() or GENESIS,
     )
+    # The last hash this process wrote is the likely one: the INSERT checks it, and
+    # writes nothing when another process or a rolled-back transaction made it wrong.
+    guess = _last_written.get(connection.engine)
+    if guess is not None:
+        event.id = connection.execute(_APPEND_AFTER, _values(event, guess)).scalar()
+    if event.id is None:
+        previous = connection.execute(_LAST_HASH).scalar() or GENESIS
+        event.id = connection.execute(_APPEND, _values(event, previous)).scalar_one()
+    _last_written[connection.engine] = event.hash
+    return event
+
+
+def _values(event: AuditEvent, previous: str) -> dict[str, Any]:
+    """The row to write for `event` after `previous`, its hash set on `event` too."""
+    event.prev_hash = previous
     event.hash = event_hash(event)
     # Written without the unit of work, which costs several times the INSERT itself;
     # the event is returned as written, not as an object of the session.
-    values = {column: getattr(event, column) for column in _WRITTEN}
-    event.id = connection.execute(_APPEND, values).scalar_one()
-    return event
+    return {column: getattr(event, column) for column in _WRITTEN}
 
 
 def hold_journal(session: Session) -> None:
@@ -74,6 +86,20 @@ _WRITTEN = ("at", "actor", "action", "subject_type", "subject_id", "payload", "p
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 _APPEND = insert(AuditEvent).returning(AuditEvent.id)
+# Appends only if the journal still ends where the caller believes: one statement in
+# place of reading the last hash, then appending.
+_APPEND_AFTER = (
+    insert(AuditEvent)
+    .from_select(
+        list(_WRITTEN),
+        select(
+            *(bindparam(name, type_=AuditEvent.__table__.c[name].type) for name in _WRITTEN)
+        ).where(func.coalesce(_LAST_HASH.scalar_subquery(), GENESIS) == bindparam("prev_hash")),
+    )
+    .returning(AuditEvent.id)
+)
+# The hash each engine's journal ended with after this process last appended to it.
+_last_written: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
 _APPEND_MANY = insert(AuditEvent)
 
 
@@ -158,6 +184,7 @@ def journal_recorded_many(
         event.hash = previous = event_hash(event)
         events.append({column: getattr(event, column) for column in _WRITTEN})
     connection.execute(_APPEND_MANY, events)
+    _last_written[connection.engine] = previous
 
 
 def _journal(

@@ -17,6 +17,7 @@ from gateway.audit_anchor import anchor_journal, latest_anchor, write_anchor
 from gateway.online.tokens import create_token
 from gateway.runtime import Runtime
 from gateway.store.models import AuditEvent, ContributionStatus
+from gateway.store.session import make_engine, make_sessionmaker
 from tests.helpers import load_examples, make_intake, make_participant, record
 
 PORTEVOIX = str(Path(sys.executable).parent / "portevoix")
@@ -74,6 +75,32 @@ def test_a_clean_store_with_a_superseded_contribution_passes(store: Runtime) -> 
     report = _verify(store)
     assert report.ok, report.problems
     assert report.contributions == 2 and report.unchecked == 0
+
+
+def test_appends_from_another_process_or_a_rollback_keep_one_chain(
+    store: Runtime, db_url: str
+) -> None:
+    # Each process appends after the hash it last wrote, which is wrong once another
+    # process appended, or once its own transaction rolled back: the INSERT checks.
+    other = make_engine(db_url)
+    try:
+        _record_some(store, 1)
+        with make_sessionmaker(other)() as session, session.begin():
+            audit.append(session, "test.other_process", "test", 1)
+        _record_some(store, 1)
+        with store.sessions() as session:
+            audit.append(session, "test.rolled_back", "test", 2)
+            session.rollback()
+        _record_some(store, 1)
+        with make_sessionmaker(other)() as session, session.begin():
+            audit.append(session, "test.other_process", "test", 3)
+    finally:
+        other.dispose()
+    report = _verify(store)
+    assert report.ok and report.contributions == 3
+    with store.sessions() as session:
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert "test.rolled_back" not in actions and actions.count("test.other_process") == 2
 
 
 def test_a_status_changed_in_sql_is_found(store: Runtime) -> None:
