@@ -54,11 +54,13 @@ def append(
     # The last hash this process wrote is the likely one: the INSERT checks it, and
     # writes nothing when another process or a rolled-back transaction made it wrong.
     guess = _last_written.get(connection.engine)
+    new_id: int | None = None
     if guess is not None:
-        event.id = connection.execute(_APPEND_AFTER, _values(event, guess)).scalar()
-    if event.id is None:
+        new_id = connection.execute(_APPEND_AFTER, _values(event, guess)).scalar()
+    if new_id is None:
         previous = connection.execute(_LAST_HASH).scalar() or GENESIS
-        event.id = connection.execute(_APPEND, _values(event, previous)).scalar_one()
+        new_id = connection.execute(_APPEND, _values(event, previous)).scalar_one()
+    event.id = new_id
     _last_written[connection.engine] = event.hash
     return event
 
