@@ -161,7 +161,12 @@ def version_columns(table: str, column: str) -> tuple[ColumnElement[Any], ...]:
     For the RETURNING clause of a statement on `table`: SQLAlchemy does not correlate a
     subquery there, so the other row's column is named as SQL (both databases take it).
     """
-    named = Consultation.code == literal_column(f"{table}.{column}")
+    return version_of(literal_column(f"{table}.{column}"))
+
+
+def version_of(code: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
+    """The id and definition hash of the consultation whose code is `code`, as columns."""
+    named = Consultation.code == code
     return (
         select(Consultation.id).where(named).scalar_subquery().label("consultation_id"),
         select(Consultation.definition_hash)

@@ -100,8 +100,11 @@ def claim_and_stand(
     """
     params = {"message_sid": message_sid, "phone_hash": phone_hash, "now": now, "since": since}
     if not is_postgresql(session):
-        claimed = core_connection(session).execute(_CLAIM_WITH_STANDING, params).first()
-        return None if claimed is None else Claim(claimed.id, _standing(claimed._mapping))
+        found = core_connection(session).execute(_CLAIM_WITH_STANDING, params)
+        claimed = found.mappings().first()
+        if claimed is None:
+            return None
+        return Claim(claimed["inbound_id"], _standing(claimed), _opened(session, claimed))
     within = -1 if converse_within is None else converse_within
     found = core_connection(session).execute(_CLAIM_AND_OPEN, {**params, "within": within})
     row = found.mappings().one()
@@ -220,18 +223,28 @@ _RECENT = (
     .select_from(SmsInbound)
     .where(SmsInbound.phone_hash == _PHONE, SmsInbound.received_at >= bindparam("since"))
 )
-# SQLite: the log row and the standing in one INSERT … RETURNING. Whether its
-# subqueries see the new row or not, it is counted once: left out, then added.
+# SQLite: the log row, the standing and the number's conversation, if it has one, in
+# one INSERT … RETURNING (the transaction holds the write lock: nothing else changes
+# the conversation meanwhile). Whether the subqueries see the new log row or not, it
+# is counted once: left out, then added.
+_MY_CONVERSATION = SmsConversation.phone_hash == _PHONE
 _CLAIM_WITH_STANDING = (
     sqlite_insert(SmsInbound)
     .values(message_sid=bindparam("message_sid"), phone_hash=_PHONE, received_at=bindparam("now"))
     .on_conflict_do_nothing()
     .returning(
-        SmsInbound.id,
+        SmsInbound.id.label("inbound_id"),
         contacts.opted_out(_PHONE).label("opted_out"),
         (
             _RECENT.where(SmsInbound.message_sid != bindparam("message_sid")).scalar_subquery() + 1
         ).label("recent"),
+        *(
+            select(column).where(_MY_CONVERSATION).scalar_subquery().label(column.key)
+            for column in SmsConversation.__table__.columns
+        ),
+        *consultations.version_of(
+            select(SmsConversation.consultation_code).where(_MY_CONVERSATION).scalar_subquery()
+        ),
     )
 )
 
