@@ -10,7 +10,9 @@ signed with the real validator. The baselines:
 Two phases, each on a fresh store with its own MessageSids and numbers:
 - saturated: wrk (one C thread, 50 connections) sends as fast as the server
   answers; full/floor is the figure to watch (aim: 0.5 or better), full/bare is
-  printed too;
+  printed too. Floor and full take turns, 3 rounds each (`--rounds`), each round on
+  a fresh store, and the medians are compared: a shared machine's speed drifts by
+  more than 10% from one minute to the next;
 - paced: 50 residents at once, each pausing between texts as a person does
   (1 s by default, far quicker than anyone types); p99 of the full stack (aim:
   under 100 ms).
@@ -32,6 +34,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -298,13 +301,19 @@ def bench(name: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict
     script = _wrk_script(saturating, data_dir)
     # Other residents than the saturated phase's: no number or MessageSid is seen twice.
     paced = _signed_requests(public_url, ROUND * 10, first_resident=args.conversations)
-    results: dict[str, dict[str, float]] = {}
-    for side, target in SIDES.items():
+    results: dict[str, dict[str, Any]] = {}
+    rounds: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
+    # The machine's speed drifts by more than the changes measured here: floor and full
+    # take turns, `--rounds` times each, and their medians are compared.
+    order = ["bare"] + ["floor", "full"] * args.rounds
+    for side in order:
         _prepare(url)
-        with _server(target, env) as base:
+        with _server(SIDES[side], env) as base:
             # The bare side stores nothing: for it a replay is just another request.
             prepared = None if side == "bare" else len(saturating)
-            results[side] = _throughput(base, script, prepared, args.seconds, args.connections)
+            rounds[side].append(_throughput(base, script, prepared, args.seconds, args.connections))
+    for side, target in SIDES.items():
+        results[side] = _median_round(rounds[side])
         _prepare(url)
         with _server(target, env) as base:
             results[f"{side}_paced"] = asyncio.run(
@@ -317,7 +326,12 @@ def bench(name: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict
         "saturated": {
             "connections": args.connections,
             "seconds": args.seconds,
+            "rounds": args.rounds,
             **{side: results[side] for side in SIDES},
+            "full_to_floor_by_round": [
+                round(full_round["per_s"] / floor_round["per_s"], 3)
+                for floor_round, full_round in zip(rounds["floor"], rounds["full"], strict=True)
+            ],
         },
         "paced": {
             "residents": args.residents,
@@ -333,10 +347,17 @@ def bench(name: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict
     }
 
 
+def _median_round(measured: list[dict[str, float]]) -> dict[str, Any]:
+    """The round of median throughput, with every round's rate."""
+    ordered = sorted(measured, key=lambda r: r["per_s"])
+    return {**ordered[(len(ordered) - 1) // 2], "per_s_by_round": [r["per_s"] for r in measured]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=50, help="wrk, saturated phase")
+    parser.add_argument("--rounds", type=int, default=3, help="floor and full, in turn")
     parser.add_argument("--conversations", type=int, default=6000, help="prepared for wrk")
     parser.add_argument("--residents", type=int, default=50, help="paced phase")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between texts")
