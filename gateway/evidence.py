@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import BinaryIO, Protocol
 
 from gateway.errors import NotFound, PortevoixError
 
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # Scans and recordings are copied this much at a time, never held whole in memory.
 CHUNK_BYTES = 1024 * 1024
 
@@ -112,6 +114,6 @@ class EvidenceStore:
         self.path(sha256).unlink(missing_ok=True)
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        if not _SHA256_HEX.fullmatch(sha256):
             raise NotFound(f"not an evidence id: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256

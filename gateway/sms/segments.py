@@ -126,7 +126,7 @@ class SegmentInfo:
 
 def is_gsm7(text: str) -> bool:
     """True when every character of `text` can be sent in GSM-7."""
-    return all(char in _GSM7 for char in text)
+    return _GSM7.issuperset(text)
 
 
 def analyse(text: str) -> SegmentInfo:
@@ -152,7 +152,7 @@ def transliterate(text: str) -> str:
     # Composing first keeps "e" + combining acute as the GSM-7 "é".
     text = _unify_spaces(unicodedata.normalize("NFC", text))
     text = _GUILLEMET_CLOSE.sub('"', _GUILLEMET_OPEN.sub('"', text))
-    return _tidy_spaces("".join(_char_to_gsm7(char) for char in text))
+    return _tidy_spaces(text.translate(_TO_GSM7))
 
 
 def _septets(char: str) -> int:
@@ -188,7 +188,29 @@ def _count_multipart(costs: Iterable[int], capacity: int) -> int:
 def _unify_spaces(text: str) -> str:
     # Non-breaking, narrow and thin spaces (common before ; : ! ? in French)
     # and tabs are all whitespace a phone shows as a plain space.
-    return "".join(" " if char.isspace() and char not in _GSM7 else char for char in text)
+    return text.translate(_PLAIN_SPACES)
+
+
+class _CharTable(dict[int, str]):
+    """A `str.translate` table that works out each character once, then remembers it.
+
+    Only the first few thousand characters seen are remembered: text from anywhere
+    cannot grow it without bound.
+    """
+
+    def __init__(self, convert: Callable[[str], str]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, code: int) -> str:
+        converted = self.convert(chr(code))
+        if len(self) < 4096:
+            self[code] = converted
+        return converted
+
+
+def _plain_space(char: str) -> str:
+    return " " if char.isspace() and char not in _GSM7 else char
 
 
 def _char_to_gsm7(char: str) -> str:
@@ -202,6 +224,10 @@ def _char_to_gsm7(char: str) -> str:
     return "".join(
         part if part in _GSM7 else _FRENCH_REPLACEMENTS.get(part, "") for part in decomposed
     )
+
+
+_PLAIN_SPACES = _CharTable(_plain_space)
+_TO_GSM7 = _CharTable(_char_to_gsm7)
 
 
 def _tidy_spaces(text: str) -> str:

@@ -1,6 +1,8 @@
 """Segment counting and GSM-7 transliteration, checked against known cases."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.sms.segments import Encoding, SegmentInfo, analyse, is_gsm7, transliterate
 
@@ -155,3 +157,12 @@ def test_transliterate_always_yields_gsm7() -> None:
     chars = [chr(cp) for cp in range(0x10000)] + [chr(cp) for cp in range(0x1F300, 0x1FB00)]
     not_gsm7 = [c for c in chars if not is_gsm7(transliterate(f"a{c}b"))]
     assert not_gsm7 == []
+
+
+@given(st.text(max_size=200))
+def test_any_text_transliterates_to_gsm7_and_gsm7_text_stays_as_it_is(text: str) -> None:
+    # Whatever a definition or a resident writes, the result can go out in GSM-7.
+    sent = transliterate(text)
+    assert is_gsm7(sent) == all(char in GSM7_BASIC + GSM7_EXTENSION for char in sent)
+    assert is_gsm7(sent)
+    assert transliterate(sent) == sent

@@ -99,7 +99,9 @@ def test_opening_a_missing_blob_is_not_found(tmp_path: Path) -> None:
         EvidenceStore(tmp_path, 10).open("0" * 64)
 
 
-@pytest.mark.parametrize("bad_id", ["", "../../etc/passwd", "A" * 64, "0" * 63])
+@pytest.mark.parametrize(
+    "bad_id", ["", "../../etc/passwd", "A" * 64, "0" * 63, "0" * 64 + "\n", "0" * 65]
+)
 def test_bad_ids_are_refused(tmp_path: Path, bad_id: str) -> None:
     with pytest.raises(NotFound):
         EvidenceStore(tmp_path, 10).read(bad_id)
