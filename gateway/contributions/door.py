@@ -300,13 +300,13 @@ def _insert_contribution(
 ) -> Contribution | None:
     """Insert the contribution and its answers; None if its (channel, external_id) is taken."""
     participant_id = participant.id if participant is not None else None
+    answers = [_answer_row(answer, check) for answer, check in checks]
     for _attempt in range(5):
         row = _contribution_row(consultation, intake, checks)
         contribution = contributions.insert_contribution(
-            session, **{**row, "participant_id": participant_id}
+            session, {**row, "participant_id": participant_id}, answers
         )
         if contribution is not None:
-            contributions.insert_answers(session, _answer_rows(contribution.id, checks))
             return contribution
         if _find_existing(session, intake) is not None:
             return None
@@ -317,12 +317,14 @@ def _insert_contribution(
 def _answer_rows(
     contribution_id: int, checks: list[tuple[AnswerIn, AnswerCheck]]
 ) -> list[dict[str, Any]]:
-    return [_answer_row(contribution_id, answer, check) for answer, check in checks]
+    return [
+        {"contribution_id": contribution_id, **_answer_row(answer, check)}
+        for answer, check in checks
+    ]
 
 
-def _answer_row(contribution_id: int, answer: AnswerIn, check: AnswerCheck) -> dict[str, Any]:
+def _answer_row(answer: AnswerIn, check: AnswerCheck) -> dict[str, Any]:
     return {
-        "contribution_id": contribution_id,
         "question_id": answer.question_id,
         "value": check.value,
         "raw_input": answer.raw,

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, delete, func, insert, select
+from sqlalchemy import (
+    JSON,
+    Integer,
+    Select,
+    String,
+    Text,
+    bindparam,
+    cast,
+    column,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
@@ -24,6 +40,7 @@ from gateway.store.models import (
     Participation,
 )
 from gateway.store.session import (
+    adopt_row,
     core_connection,
     insert_or_ignore,
     insert_or_ignore_row,
@@ -72,9 +89,61 @@ def delete_participant(session: Session, participant_id: int) -> None:
     session.execute(delete(Participant).where(Participant.id == participant_id))
 
 
-def insert_contribution(session: Session, **values: Any) -> Contribution | None:
-    """Insert a contribution; None if its (channel, external_id) or receipt code is taken."""
-    return insert_or_ignore_row(session, Contribution, **values)
+def insert_contribution(
+    session: Session, values: dict[str, Any], answers: list[dict[str, Any]]
+) -> Contribution | None:
+    """Insert a contribution and its answers (rows without `contribution_id`).
+
+    None, and nothing written, if its (channel, external_id) or receipt code is taken.
+    One statement on PostgreSQL.
+    """
+    if not is_postgresql(session):
+        contribution = insert_or_ignore_row(session, Contribution, **values)
+        if contribution is not None:
+            insert_answers(
+                session, [{**row, "contribution_id": contribution.id} for row in answers]
+            )
+        return contribution
+    columns = {f"answer_{name}": [row[name] for row in answers] for name in ANSWER_COLUMNS}
+    # As JSON text: an array of lists would be read as a two-dimensional array.
+    columns["answer_value"] = [json.dumps(row["value"]) for row in answers]
+    statement = _contribution_with_answers(tuple(sorted(values)))
+    row = core_connection(session).execute(statement, {**values, **columns}).mappings().first()
+    return None if row is None else adopt_row(session, Contribution, row)
+
+
+# What the door writes of an answer, besides the contribution it belongs to.
+ANSWER_COLUMNS = (
+    "question_id", "value", "raw_input", "source", "confidence", "status", "status_reason"
+)  # fmt: skip
+_WITH_ANSWERS: dict[tuple[str, ...], Select[Any]] = {}
+
+
+def _contribution_with_answers(keys: tuple[str, ...]) -> Select[Any]:
+    """PostgreSQL: INSERT the contribution … ON CONFLICT DO NOTHING, and its answers from
+    one array per column (none when the contribution was not written), in one statement."""
+    if keys not in _WITH_ANSWERS:
+        table, answer = Contribution.__table__, Answer.__table__
+        inserted = (
+            postgresql_insert(Contribution)
+            .values({key: bindparam(key, type_=table.c[key].type) for key in keys})
+            .on_conflict_do_nothing()
+            .returning(*table.columns)
+            .cte("inserted")
+        )
+        types = {name: answer.c[name].type for name in ANSWER_COLUMNS} | {"value": Text()}
+        rows = (
+            func.unnest(*(bindparam(f"answer_{n}", type_=ARRAY(types[n])) for n in ANSWER_COLUMNS))
+            .table_valued(*(column(n, types[n]) for n in ANSWER_COLUMNS))
+            .render_derived()
+        )
+        written = [cast(c, JSON) if c.key == "value" else c for c in rows.c]
+        answers = postgresql_insert(Answer).from_select(
+            ["contribution_id", *ANSWER_COLUMNS],
+            select(inserted.c.id, *written).select_from(inserted.join(rows, true())),
+        )
+        _WITH_ANSWERS[keys] = select(inserted).add_cte(answers.cte("answers"))
+    return _WITH_ANSWERS[keys]
 
 
 def insert_contributions(session: Session, rows: list[dict[str, Any]]) -> list[Contribution]:

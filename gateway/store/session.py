@@ -117,12 +117,17 @@ def insert_or_ignore_row(session: Session, model: type[T], **values: Any) -> T |
     """Like insert_or_ignore, but the new row as an object of the session."""
     statement = _insert_or_ignore_statement(session, model, returning_row=True)
     row = core_connection(session).execute(statement, values).mappings().one_or_none()
-    if row is None:
-        return None
-    # The row as the store returned it, made an object of the session without reading it
-    # again: as the ORM's own INSERT … RETURNING would, at a fraction of its cost.
+    return None if row is None else adopt_row(session, model, row)
+
+
+def adopt_row(session: Session, model: type[T], row: RowMapping) -> T:
+    """A row just written and returned whole, made an object of the session.
+
+    Without reading it again: as the ORM's own INSERT … RETURNING would, at a fraction
+    of its cost.
+    """
     attributes = inspect(model).column_attrs
-    instance = model(**{attribute.key: row[attribute.columns[0]] for attribute in attributes})
+    instance = model(**{a.key: row[a.columns[0].name] for a in attributes})
     make_transient_to_detached(instance)
     session.add(instance)
     return instance
