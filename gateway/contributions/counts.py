@@ -23,7 +23,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, bindparam, case, cast, delete, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Text,
+    bindparam,
+    case,
+    cast,
+    column,
+    delete,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
 from gateway import audit
@@ -92,11 +106,21 @@ def add_recorded(
 ) -> None:
     """Count a contribution the door has just written and journaled, from the rows written.
 
-    Two statements, nothing read back: the journal's lock is held already, and a value's
-    text is what the store will cast it back to (both drivers write JSON with
-    `json.dumps`; the tests compare these counts with a recount by the store).
+    Two statements (one on PostgreSQL), nothing read back: the journal's lock is held
+    already, and a value's text is what the store will cast it back to (both drivers
+    write JSON with `json.dumps`; the tests compare these counts with a recount by the
+    store).
     """
     status = str(contribution.status)
+    keys = [_answer_key(answer, ungrouped) for answer in answers]
+    if is_postgresql(session):
+        core_connection(session).execute(
+            _RECORDED,
+            {"consultation_id": contribution.consultation_id, "channel": contribution.channel,
+             "status": status, "hour": _hour(contribution.submitted_at),
+             **{f"answer_{name}": [key[name] for key in keys] for name in _BY_ANSWER}},
+        )  # fmt: skip
+        return
     add_to_counts(
         session, ContributionCount, CONTRIBUTION_KEY,
         [{"consultation_id": contribution.consultation_id, "channel": contribution.channel,
@@ -104,13 +128,59 @@ def add_recorded(
     )  # fmt: skip
     rows = [
         {"consultation_id": contribution.consultation_id, "channel": contribution.channel,
-         "question_id": answer["question_id"],
-         "value": UNGROUPED if answer["question_id"] in ungrouped else json.dumps(answer["value"]),
-         "source": answer["source"], "answer_status": answer["status"],
-         "contribution_status": status, "count": 1}
-        for answer in answers
+         **key, "contribution_status": status, "count": 1}
+        for key in keys
     ]  # fmt: skip
     add_to_counts(session, AnswerCount, ANSWER_KEY, rows)
+
+
+def _answer_key(answer: dict[str, Any], ungrouped: Collection[str]) -> dict[str, Any]:
+    """What an answer row just written counts under, besides its contribution's."""
+    question = answer["question_id"]
+    return {
+        "question_id": question,
+        "value": UNGROUPED if question in ungrouped else json.dumps(answer["value"]),
+        "source": answer["source"],
+        "answer_status": answer["status"],
+    }
+
+
+def _recorded_statement() -> Any:
+    """PostgreSQL: both counts of one new contribution in one statement, contribution's first.
+
+    The answers come as one array per column of their key: one contribution never has
+    two answers with the same key (one per question), which one INSERT … ON CONFLICT DO
+    UPDATE could not take.
+    """
+    answer_table, contribution_table = AnswerCount.__table__, ContributionCount.__table__
+    typed = {name: bindparam(name, type_=contribution_table.c[name].type) for name in
+             ("consultation_id", "channel", "status", "hour")}  # fmt: skip
+    one = literal(1, Integer())
+    counted = postgresql_insert(ContributionCount).values(**typed, count=one)
+    counted = counted.on_conflict_do_update(
+        index_elements=list(CONTRIBUTION_KEY),
+        set_={"count": ContributionCount.count + counted.excluded.count},
+    )
+    rows = (
+        func.unnest(
+            *(bindparam(f"answer_{n}", type_=ARRAY(answer_table.c[n].type)) for n in _BY_ANSWER)
+        )
+        .table_valued(*(column(n, answer_table.c[n].type) for n in _BY_ANSWER))
+        .render_derived()
+    )
+    answers = postgresql_insert(AnswerCount).from_select(
+        ["consultation_id", "channel", "contribution_status", "count", *_BY_ANSWER],
+        select(typed["consultation_id"], typed["channel"], typed["status"], one, *rows.c),
+    )
+    upsert = answers.on_conflict_do_update(
+        index_elements=list(ANSWER_KEY), set_={"count": AnswerCount.count + answers.excluded.count}
+    )
+    return upsert.add_cte(counted.cte("counted"))
+
+
+_BY_ANSWER = ("question_id", "value", "source", "answer_status")
+# Built once: constructing the statement costs more than running it.
+_RECORDED = _recorded_statement()
 
 
 def add_many(session: Session, contribution_ids: list[int], ungrouped: Collection[str]) -> None:
