@@ -50,7 +50,8 @@ class Conversation:
     the ORM's bookkeeping on every attribute, and `record_reply` writes it back.
     """
 
-    id: int
+    # None until `record_reply` writes it: a number's first message on SQLite.
+    id: int | None
     phone_hash: str
     language: str
     status: str
@@ -80,7 +81,8 @@ class Claim:
 
     inbound_id: int
     standing: Standing
-    # The number's conversation, locked, when it was read along (PostgreSQL only).
+    # The number's conversation, read along. On PostgreSQL it is locked, and None when
+    # the message will not reach it; on SQLite a new number's is not written yet.
     conversation: Conversation | None = None
 
 
@@ -104,7 +106,10 @@ def claim_and_stand(
         claimed = found.mappings().first()
         if claimed is None:
             return None
-        return Claim(claimed["inbound_id"], _standing(claimed), _opened(session, claimed))
+        # A new number's conversation is written once, with the reply (the transaction
+        # holds the write lock: nobody else writes it meanwhile).
+        conversation = _opened(session, claimed) or _new_conversation(phone_hash, now)
+        return Claim(claimed["inbound_id"], _standing(claimed), conversation)
     within = -1 if converse_within is None else converse_within
     found = core_connection(session).execute(_CLAIM_AND_OPEN, {**params, "within": within})
     row = found.mappings().one()
@@ -137,7 +142,12 @@ def record_reply(
     elif is_postgresql(session):
         connection.execute(_REPLY_AND_SAVE, {**params, **_state(conversation)})
     else:
-        connection.execute(_SAVE_CONVERSATION, _state(conversation))
+        if conversation.id is None:
+            created = {"new_phone_hash": conversation.phone_hash, "new_created_at": utcnow()}
+            saved = connection.execute(_CREATE_CONVERSATION, {**_state(conversation), **created})
+            conversation.id = saved.scalar_one()
+        else:
+            connection.execute(_SAVE_CONVERSATION, _state(conversation))
         connection.execute(_REPLY, params)
 
 
@@ -164,6 +174,14 @@ def conversation_for_update(session: Session, phone_hash: str) -> Conversation:
         updated_at=now,
     )
     return _conversation(session, row)
+
+
+def _new_conversation(phone_hash: str, now: datetime) -> Conversation:
+    return Conversation(
+        id=None, phone_hash=phone_hash, language="fr", status=ConversationStatus.IDLE,
+        consultation_code=None, token=None, step=0, attempts=0, answers={}, transcript=[],
+        last_message_at=None, created_at=now, updated_at=now,
+    )  # fmt: skip
 
 
 def _conversation(session: Session, row: RowMapping) -> Conversation:
@@ -210,6 +228,14 @@ _SAVE_CONVERSATION = (
     .where(SmsConversation.id == bindparam("conversation_id"))
     .values({name: bindparam(f"new_{name}") for name in (*_CONVERSATION_STATE, "updated_at")})
 )
+_CREATE_CONVERSATION = (
+    sqlite_insert(SmsConversation)
+    .values(
+        {name: bindparam(f"new_{name}")
+         for name in ("phone_hash", *_CONVERSATION_STATE, "created_at", "updated_at")}
+    )
+    .returning(SmsConversation.id)
+)  # fmt: skip
 _REPLY = (
     update(SmsInbound)
     .where(SmsInbound.id == bindparam("inbound_id"))

@@ -74,7 +74,8 @@ def _queue_writers(engine: Engine) -> None:
         # connection.info follows the DBAPI connection back into the pool.
         if not connection.info.get(_HOLDS_TURN) and turn.acquire(timeout=SQLITE_BUSY_SECONDS):
             connection.info[_HOLDS_TURN] = True
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Sent by the driver itself: no statement of the application, nothing to compile.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
