@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from gateway import channels
 from gateway.config import Settings, get_settings
-from gateway.http import validation_failed
+from gateway.http import request_threads, validation_failed
 from gateway.jobs import Scheduler, redispatch_pending
 from gateway.limits import BodySizeLimit
 from gateway.results.endpoints import router as results_router
@@ -28,7 +28,8 @@ from mediation.endpoints import router as mediation_router
 # one thread at a time and SQLite one writer: past a few threads, more only contend for
 # the GIL and the pool (anyio's default is 40). Twice the cores, so that PostgreSQL
 # round trips overlap; `python -m bench.sms` ran about 10% more messages a second with
-# 4 than with 8, on both databases (2 cores). `gateway.store.session` sizes the pool.
+# 4 than with 8, on both databases (2 cores). As many again run `run_blocking` (the
+# inbound SMS). `gateway.store.session` sizes the pool.
 REQUEST_THREADS = 4
 
 
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+        threads = request_threads(REQUEST_THREADS)
         app.state.runtime = runtime or channels.build_runtime(settings)
         redispatch_pending(app.state.runtime)
         scheduler = Scheduler(app.state.runtime)
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             scheduler.start()
         yield
         gc.unfreeze()
+        threads.shutdown(wait=False)
         if owns_runtime:
             scheduler.stop()
             app.state.runtime.close()

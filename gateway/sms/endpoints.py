@@ -9,11 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from gateway.deps import RuntimeDep, SessionDep, runtime_of
-from gateway.http import error_responses
+from gateway.http import error_responses, run_blocking
 from gateway.runtime import Runtime
 from gateway.sms import repository as sms
 from gateway.sms.service import InboundSms, Reply, handle_inbound, keep_transcripts, read_body
@@ -51,7 +50,7 @@ async def inbound(request: Request) -> Response:
     runtime = runtime_of(request)
     message = _message(await twilio_form(request, runtime))
     # One hop to a thread for all the blocking work: the session is opened there too.
-    reply = await run_in_threadpool(_answer, runtime, message)
+    reply = await run_blocking(_answer, runtime, message)
     return Response(twiml.messages(reply.messages), media_type=twiml.MEDIA_TYPE)
 
 
