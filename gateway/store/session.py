@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, create_engine, event, inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 T = TypeVar("T")
@@ -27,7 +29,31 @@ def make_engine(url: str) -> Engine:
         return _sqlite_engine(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    engine = create_engine(
+        url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_recycle=RECYCLE_SECONDS
+    )
+    event.listen(engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+# A pooled connection older than this is replaced before use, as a firewall that drops
+# idle connections silently would otherwise leave one that no longer answers.
+RECYCLE_SECONDS = 30 * 60
+
+
+def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Replace a pooled connection the server closed, checking it without a round trip.
+
+    An idle connection has nothing to read: when its socket is readable, the server has
+    said goodbye (a restart, `pg_terminate_backend`) or sent something unasked for, and
+    a fresh connection is safer. SQLAlchemy's `pool_pre_ping` would ask the server
+    instead, at about 120 µs of CPU per checkout (a third of a short transaction's).
+    """
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection is closed")
+    readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    if readable:
+        raise DisconnectionError("the server closed the connection, or spoke unasked")
 
 
 def _sqlite_engine(url: str) -> Engine:
