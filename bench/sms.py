@@ -10,9 +10,10 @@ signed with the real validator. The baselines:
 Two phases, each on a fresh store with its own MessageSids and numbers:
 - saturated: wrk (one C thread, 50 connections) sends as fast as the server
   answers; full/floor is the figure to watch (aim: 0.5 or better), full/bare is
-  printed too. Floor and full take turns, 3 rounds each (`--rounds`), each round on
-  a fresh store, and the medians are compared: a shared machine's speed drifts by
-  more than 10% from one minute to the next;
+  printed too. Floor and full take turns, 5 rounds each (`--rounds`), each round on
+  a fresh store; full/floor is the median of the rounds' ratios (each full round
+  against the floor round just before it): a shared machine's speed drifts by more
+  than 10% from one minute to the next;
 - paced: 50 residents at once, each pausing between texts as a person does
   (1 s by default, far quicker than anyone types); p99 of the full stack (aim:
   under 100 ms).
@@ -304,7 +305,7 @@ def bench(name: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict
     results: dict[str, dict[str, Any]] = {}
     rounds: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
     # The machine's speed drifts by more than the changes measured here: floor and full
-    # take turns, `--rounds` times each, and their medians are compared.
+    # take turns, `--rounds` times each.
     order = ["bare"] + ["floor", "full"] * args.rounds
     for side in order:
         _prepare(url)
@@ -320,7 +321,13 @@ def bench(name: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict
                 _paced(base, paced, args.residents, args.pause, args.seconds)
             )
     full = results["full"]["per_s"]
-    to_floor = full / results["floor"]["per_s"]
+    # Each full round against the floor round just before it: the machine's drift over
+    # a minute cancels out of each pair, and the median pair is the figure.
+    by_round = [
+        round(full_round["per_s"] / floor_round["per_s"], 3)
+        for floor_round, full_round in zip(rounds["floor"], rounds["full"], strict=True)
+    ]
+    to_floor = statistics.median(by_round)
     return {
         "database": name,
         "saturated": {
@@ -328,10 +335,7 @@ def bench(name: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict
             "seconds": args.seconds,
             "rounds": args.rounds,
             **{side: results[side] for side in SIDES},
-            "full_to_floor_by_round": [
-                round(full_round["per_s"] / floor_round["per_s"], 3)
-                for floor_round, full_round in zip(rounds["floor"], rounds["full"], strict=True)
-            ],
+            "full_to_floor_by_round": by_round,
         },
         "paced": {
             "residents": args.residents,
@@ -357,7 +361,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=50, help="wrk, saturated phase")
-    parser.add_argument("--rounds", type=int, default=3, help="floor and full, in turn")
+    parser.add_argument("--rounds", type=int, default=5, help="floor and full, in turn")
     parser.add_argument("--conversations", type=int, default=6000, help="prepared for wrk")
     parser.add_argument("--residents", type=int, default=50, help="paced phase")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between texts")
