@@ -157,26 +157,19 @@ def inbound(session: Session, message_sid: str) -> SmsInbound | None:
 
 def conversation_for_update(session: Session, phone_hash: str) -> Conversation:
     """The number's conversation, created if new, locked against a concurrent message."""
-    now = utcnow()
-    row = insert_or_lock(
-        session,
-        SmsConversation,
-        "phone_hash",
-        _CONSULTATION_VERSION,
-        phone_hash=phone_hash,
-        language="fr",
-        status=ConversationStatus.IDLE,
-        step=0,
-        attempts=0,
-        answers={},
-        transcript=[],
-        created_at=now,
-        updated_at=now,
-    )
+    fresh = _new_conversation(phone_hash, utcnow())
+    written = {name: getattr(fresh, name) for name in _CREATED}
+    row = insert_or_lock(session, SmsConversation, "phone_hash", _CONSULTATION_VERSION, **written)
     return _conversation(session, row)
 
 
+# What a new conversation's row is written with; the rest stays empty.
+_CREATED = ("phone_hash", "language", "status", "step", "attempts", "answers", "transcript",
+            "created_at", "updated_at")  # fmt: skip
+
+
 def _new_conversation(phone_hash: str, now: datetime) -> Conversation:
+    """Where a number that never texted stands."""
     return Conversation(
         id=None, phone_hash=phone_hash, language="fr", status=ConversationStatus.IDLE,
         consultation_code=None, token=None, step=0, attempts=0, answers={}, transcript=[],
