@@ -30,13 +30,11 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    column,
     delete,
     func,
     literal,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
@@ -46,7 +44,7 @@ from gateway.consultations.schema import Definition, QuestionType
 from gateway.contributions import repository as contributions
 from gateway.store.base import as_utc
 from gateway.store.models import Answer, AnswerCount, Contribution, ContributionCount
-from gateway.store.session import add_to_counts, core_connection, is_postgresql
+from gateway.store.session import add_to_counts, core_connection, is_postgresql, rows_of_arrays
 
 HOUR = "%Y-%m-%dT%H"
 # The value of an answer to a free-text question: counted, never grouped by its text.
@@ -161,13 +159,7 @@ def _recorded_statement() -> Any:
         index_elements=list(CONTRIBUTION_KEY),
         set_={"count": ContributionCount.count + counted.excluded.count},
     )
-    rows = (
-        func.unnest(
-            *(bindparam(f"answer_{n}", type_=ARRAY(answer_table.c[n].type)) for n in _BY_ANSWER)
-        )
-        .table_valued(*(column(n, answer_table.c[n].type) for n in _BY_ANSWER))
-        .render_derived()
-    )
+    rows = rows_of_arrays("answer_", {n: answer_table.c[n].type for n in _BY_ANSWER})
     answers = postgresql_insert(AnswerCount).from_select(
         ["consultation_id", "channel", "contribution_status", "count", *_BY_ANSWER],
         select(typed["consultation_id"], typed["channel"], typed["status"], one, *rows.c),

@@ -15,14 +15,12 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
-    column,
     delete,
     func,
     insert,
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
@@ -45,6 +43,7 @@ from gateway.store.session import (
     insert_or_ignore,
     insert_or_ignore_row,
     is_postgresql,
+    rows_of_arrays,
 )
 
 
@@ -132,11 +131,7 @@ def _contribution_with_answers(keys: tuple[str, ...]) -> Select[Any]:
             .cte("inserted")
         )
         types = {name: answer.c[name].type for name in ANSWER_COLUMNS} | {"value": Text()}
-        rows = (
-            func.unnest(*(bindparam(f"answer_{n}", type_=ARRAY(types[n])) for n in ANSWER_COLUMNS))
-            .table_valued(*(column(n, types[n]) for n in ANSWER_COLUMNS))
-            .render_derived()
-        )
+        rows = rows_of_arrays("answer_", types)
         written = [cast(c, JSON) if c.key == "value" else c for c in rows.c]
         answers = postgresql_insert(Answer).from_select(
             ["contribution_id", *ANSWER_COLUMNS],

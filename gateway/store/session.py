@@ -9,7 +9,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Engine, RowMapping, create_engine, event, inspect
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    RowMapping,
+    bindparam,
+    column,
+    create_engine,
+    event,
+    func,
+    inspect,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DisconnectionError
@@ -184,6 +196,17 @@ def add_to_counts(
     """Insert each row, or add its `count` to the row of the same unique `key`."""
     if rows:
         core_connection(session).execute(_add_to_counts_statement(session, model, key), rows)
+
+
+def rows_of_arrays(prefix: str, types: dict[str, Any]) -> Any:
+    """PostgreSQL: rows from one array parameter per column, `{prefix}{name}`, as a FROM.
+
+    For an INSERT … SELECT that writes a few rows within a larger statement, where
+    `executemany` would cost a round trip of its own.
+    """
+    arrays = (bindparam(f"{prefix}{name}", type_=ARRAY(kind)) for name, kind in types.items())
+    columns = (column(name, kind) for name, kind in types.items())
+    return func.unnest(*arrays).table_valued(*columns).render_derived()
 
 
 def core_connection(session: Session) -> Connection:
