@@ -13,7 +13,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import Engine
 
+from gateway.store.session import WriteTurnBusy, without_waiting
 from gateway.text import escape_surrogates
 
 T = TypeVar("T")
@@ -34,6 +36,22 @@ async def run_blocking(function: Callable[..., T], *args: Any) -> T:
     anyio's (`run_in_threadpool`), and every inbound SMS makes one.
     """
     return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+
+async def run_write(engine: Engine, function: Callable[..., T], *args: Any) -> T:
+    """Run one short write transaction on the loop if it can begin now, else in a thread.
+
+    `function` must run exactly one transaction on `engine`, and nothing slow besides
+    (no file written, no network): on the loop it holds every other request up for
+    its whole length. On SQLite, with the write turn free, this saves the thread hop
+    (about a fifth of a short message's CPU time) and the wait for a thread. Anything
+    that would wait (another writer, a PostgreSQL round trip) goes to a thread.
+    """
+    try:
+        with without_waiting(engine):
+            return function(*args)
+    except WriteTurnBusy:
+        return await run_blocking(function, *args)
 
 
 ERROR_REASONS = {

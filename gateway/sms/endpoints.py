@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from starlette.datastructures import FormData
 
 from gateway.deps import RuntimeDep, SessionDep, runtime_of
-from gateway.http import error_responses, run_blocking
+from gateway.http import error_responses, run_blocking, run_write
 from gateway.runtime import Runtime
 from gateway.sms import repository as sms
 from gateway.sms.service import InboundSms, Reply, handle_inbound, keep_transcripts, read_body
@@ -49,16 +49,16 @@ async def inbound(request: Request) -> Response:
     # resolving them cost several percent of a message's CPU time.
     runtime = runtime_of(request)
     message = _message(await twilio_form(request, runtime))
-    # One hop to a thread for all the blocking work: the session is opened there too.
-    reply = await run_blocking(_answer, runtime, message)
+    reply = await run_write(runtime.engine, _answer, runtime, message)
+    if reply.transcripts:
+        # Files are written, and synced, in a thread.
+        await run_blocking(keep_transcripts, runtime, reply)
     return Response(twiml.messages(reply.messages), media_type=twiml.MEDIA_TYPE)
 
 
 def _answer(runtime: Runtime, message: InboundSms) -> Reply:
     with transaction(runtime.sessions) as session:
-        reply = handle_inbound(session, runtime, message)
-    keep_transcripts(runtime, reply)
-    return reply
+        return handle_inbound(session, runtime, message)
 
 
 def _message(form: FormData) -> InboundSms:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import select
+import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 T = TypeVar("T")
 SQLITE_BUSY_SECONDS = 30
@@ -34,6 +39,8 @@ SQLITE_BUSY_SECONDS = 30
 POOL_SIZE = 10
 POOL_OVERFLOW = 10
 _HOLDS_TURN = "portevoix.holds_write_turn"
+# The engines whose transactions `_queue_writers` manages.
+_QUEUED_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def make_engine(url: str) -> Engine:
@@ -104,11 +111,18 @@ def _queue_writers(engine: Engine) -> None:
     returns to the pool: SQLite's own busy handler polls with sleeps of up to 100 ms,
     which turns a short queue into long tail latencies. Other processes still queue
     on SQLite's busy timeout, and so does a thread that waited too long here.
+
+    Within `without_waiting`, a transaction that cannot begin at once raises
+    `WriteTurnBusy` instead of waiting.
     """
     turn = threading.Lock()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        inline = _WITHOUT_WAITING.get()
+        if inline is not None:
+            _begin_at_once(connection, turn, inline)
+            return
         # connection.info follows the DBAPI connection back into the pool.
         if not connection.info.get(_HOLDS_TURN) and turn.acquire(timeout=SQLITE_BUSY_SECONDS):
             connection.info[_HOLDS_TURN] = True
@@ -119,6 +133,70 @@ def _queue_writers(engine: Engine) -> None:
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
         if record.info.pop(_HOLDS_TURN, False):
             turn.release()
+
+    _QUEUED_ENGINES.add(engine)
+
+
+class WriteTurnBusy(Exception):
+    """Another thread or process is writing: this transaction would have to wait."""
+
+
+@dataclass
+class _Inline:
+    began: bool = False
+
+
+_WITHOUT_WAITING: ContextVar[_Inline | None] = ContextVar("without_waiting", default=None)
+
+
+@contextmanager
+def without_waiting(engine: Engine) -> Iterator[None]:
+    """Run one short SQLite transaction only if it can begin now, for the event loop.
+
+    Inside, the transaction's BEGIN raises `WriteTurnBusy` when this process's write turn
+    is taken or another process holds SQLite's write lock, so that nothing waits; the
+    caller then runs the same work in a thread. Nothing is written before BEGIN, so
+    running it again there is safe. Also refused, before any connection is taken: an
+    engine that is not SQLite, and a pool so busy that a checkout might wait.
+    """
+    if engine not in _QUEUED_ENGINES or _pool_is_busy(engine):
+        raise WriteTurnBusy("this engine's transactions cannot begin without waiting")
+    token = _WITHOUT_WAITING.set(_Inline())
+    try:
+        yield
+    finally:
+        _WITHOUT_WAITING.reset(token)
+
+
+def _pool_is_busy(engine: Engine) -> bool:
+    # Connections in use against the pool's size: the overflow is the margin that keeps
+    # this checkout from waiting, whatever request threads take meanwhile.
+    pool = engine.pool
+    return not isinstance(pool, QueuePool) or pool.checkedout() >= POOL_SIZE
+
+
+def _begin_at_once(connection: Any, turn: threading.Lock, inline: _Inline) -> None:
+    if inline.began:
+        # A second transaction could not be run again in a thread: its first committed.
+        raise RuntimeError("without_waiting runs one transaction only")
+    if not connection.info.get(_HOLDS_TURN):
+        if not turn.acquire(blocking=False):
+            raise WriteTurnBusy("another thread of this process is writing")
+        connection.info[_HOLDS_TURN] = True
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        raise WriteTurnBusy("another process holds the write lock") from None
+    finally:
+        # Once begun, the transaction holds the write lock: nothing else in it waits on
+        # another writer, and a rare wait (another process recovering the WAL index) is
+        # better than a failure.
+        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+    inline.began = True
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
