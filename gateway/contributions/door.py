@@ -74,14 +74,16 @@ def _record(session: Session, intake: Intake, policy: DoorPolicy) -> IntakeResul
         if existing is None:
             raise
         return _replay(session, existing, intake)
-    participant = _participant(session, intake.participant)
-    contribution = _insert_contribution(session, consultation, intake, participant, checks)
+    definition = consultation.definition
+    written = _insert_contribution(session, consultation, intake, checks)
+    participant, contribution = written.participant, written.contribution
     if contribution is None:
         return _replay_clash(session, consultation, intake, participant)
-    definition = consultation.definition
     found = None
     if participant is not None and definition.identity.policy == Policy.ONE_PER_PERSON:
-        found = _apply_identity_policy(session, definition, contribution, intake, participant.id)
+        found = _apply_identity_policy(
+            session, definition, contribution, intake, participant.id, written.claimed
+        )
     _link_evidence(session, contribution, intake, policy)
     answers = _answer_rows(contribution.id, checks)
     _audit(session, consultation, contribution, intake, answers, found)
@@ -285,33 +287,35 @@ def _repeated(answers: list[AnswerIn]) -> list[str]:
     return repeated
 
 
-def _participant(
-    session: Session, ref: ParticipantRef | None
-) -> contributions.ParticipantRow | None:
-    return None if ref is None else contributions.participant_for(session, ref.key_hash, ref.kind)
-
-
 def _insert_contribution(
     session: Session,
     consultation: consultations.Version,
     intake: Intake,
-    participant: contributions.ParticipantRow | None,
     checks: list[tuple[AnswerIn, AnswerCheck]],
-) -> Contribution | None:
-    """Insert the contribution and its answers; None if its (channel, external_id) is taken."""
-    participant_id = participant.id if participant is not None else None
+) -> contributions.Written:
+    """Insert the contribution, its answers, its participant if new and, under one person,
+    one voice, its claim on the participation; no contribution if its (channel,
+    external_id) is taken."""
+    participant: ParticipantRef | contributions.ParticipantRow | None = intake.participant
+    claim = _claims_participation(consultation.definition, intake)
     answers = [_answer_row(answer, check) for answer, check in checks]
     for _attempt in range(5):
         row = _contribution_row(consultation, intake, checks)
-        contribution = contributions.insert_contribution(
-            session, {**row, "participant_id": participant_id}, answers
-        )
-        if contribution is not None:
-            return contribution
-        if _find_existing(session, intake) is not None:
-            return None
-        # Otherwise a receipt code collision: draw another.
+        written = contributions.insert_contribution(session, row, answers, participant, claim)
+        if written.contribution is not None or _find_existing(session, intake) is not None:
+            return written
+        # Otherwise a receipt code collision: draw another, for the participant now known.
+        participant = written.participant
     raise RuntimeError("could not draw a unique receipt code")
+
+
+def _claims_participation(definition: Definition, intake: Intake) -> bool:
+    """Whether the intake's participant can prove one person, one voice here."""
+    return (
+        intake.participant is not None
+        and definition.identity.policy == Policy.ONE_PER_PERSON
+        and intake.participant.kind in definition.identity.keys
+    )
 
 
 def _answer_rows(
@@ -346,8 +350,11 @@ def _apply_identity_policy(
     contribution: Contribution,
     intake: Intake,
     participant_id: int,
+    claimed: bool,
 ) -> dict[str, Any] | None:
     """Apply one person, one voice; say which contribution this one repeats, if any.
+
+    `claimed`: whether the contribution took the participation as it was written.
 
     The participant is one row per keyed hash, whichever channel brought it: the
     same phone by SMS, by phone or proved online or at a kiosk is one person.
@@ -359,10 +366,9 @@ def _apply_identity_policy(
         contribution.status_reason = f"identity key {kind!r} is not one this consultation uses"
         session.flush()
         return None
-    consultation_id = contribution.consultation_id
-    if contributions.claim_participation(session, consultation_id, participant_id, contribution.id):
+    if claimed:
         return None
-    held = contributions.lock_participation(session, consultation_id, participant_id)
+    held = contributions.lock_participation(session, contribution.consultation_id, participant_id)
     assert held is not None, "a participation that refused a claim is gone"
     rule = definition.identity.on_duplicate
     earlier = _settle_duplicate(session, rule, held, contribution)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Integer,
     Select,
     String,
@@ -16,6 +17,8 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    exists,
+    false,
     func,
     insert,
     select,
@@ -24,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
-from gateway.contributions.intake import EvidenceRef
+from gateway.contributions.intake import EvidenceRef, ParticipantRef
 from gateway.store.base import as_utc, utcnow
 from gateway.store.models import (
     Answer,
@@ -88,57 +91,165 @@ def delete_participant(session: Session, participant_id: int) -> None:
     session.execute(delete(Participant).where(Participant.id == participant_id))
 
 
+@dataclass(frozen=True)
+class Written:
+    """What `insert_contribution` wrote, or found."""
+
+    # None, and nothing written, when its (channel, external_id) or receipt code is taken.
+    contribution: Contribution | None
+    participant: ParticipantRow | None
+    # Whether the contribution took its participant's one participation in the consultation.
+    claimed: bool
+
+
 def insert_contribution(
-    session: Session, values: dict[str, Any], answers: list[dict[str, Any]]
-) -> Contribution | None:
+    session: Session,
+    values: dict[str, Any],
+    answers: list[dict[str, Any]],
+    participant: ParticipantRef | ParticipantRow | None = None,
+    claim: bool = False,
+) -> Written:
     """Insert a contribution and its answers (rows without `contribution_id`).
 
-    None, and nothing written, if its (channel, external_id) or receipt code is taken.
-    One statement on PostgreSQL.
+    With its participant (a reference is created on first sight, a row is known), and
+    with `claim`, the participation that makes it the participant's one contribution
+    (`claim_participation`). One statement on PostgreSQL.
     """
     if not is_postgresql(session):
-        contribution = insert_or_ignore_row(session, Contribution, **values)
-        if contribution is not None:
-            insert_answers(
-                session, [{**row, "contribution_id": contribution.id} for row in answers]
-            )
-        return contribution
+        return _insert_in_steps(session, values, answers, participant, claim)
     columns = {f"answer_{name}": [row[name] for row in answers] for name in ANSWER_COLUMNS}
     # As JSON text: an array of lists would be read as a two-dimensional array.
     columns["answer_value"] = [json.dumps(row["value"]) for row in answers]
-    statement = _contribution_with_answers(tuple(sorted(values)))
-    row = core_connection(session).execute(statement, {**values, **columns}).mappings().first()
-    return None if row is None else adopt_row(session, Contribution, row)
+    parameters = {**values, **columns, "claim": claim}
+    person = participant if isinstance(participant, ParticipantRow) else None
+    if isinstance(participant, ParticipantRef):
+        parameters |= {"person_key_hash": participant.key_hash, "person_kind": participant.kind,
+                       "person_created_at": utcnow()}  # fmt: skip
+    elif person is not None:
+        parameters["participant_id"] = person.id
+    new_person = isinstance(participant, ParticipantRef)
+    statement = _contribution_with_answers(tuple(sorted(values)), new_person)
+    row = core_connection(session).execute(statement, parameters).mappings().first()
+    if isinstance(participant, ParticipantRef):
+        if row is None:
+            # The participant's row was committed by another transaction after this
+            # statement began, so it could not see it: found now, and written with it.
+            known = participant_for(session, participant.key_hash, participant.kind)
+            return insert_contribution(session, values, answers, known, claim)
+        person = ParticipantRow(row["person_id"], created=row["person_created"])
+    if row is None or row["id"] is None:
+        return Written(None, person, claimed=False)
+    return Written(adopt_row(session, Contribution, row), person, claimed=row["claimed"])
+
+
+def _insert_in_steps(
+    session: Session,
+    values: dict[str, Any],
+    answers: list[dict[str, Any]],
+    participant: ParticipantRef | ParticipantRow | None,
+    claim: bool,
+) -> Written:
+    person = (
+        participant_for(session, participant.key_hash, participant.kind)
+        if isinstance(participant, ParticipantRef)
+        else participant
+    )
+    values = {**values, "participant_id": person.id if person is not None else None}
+    contribution = insert_or_ignore_row(session, Contribution, **values)
+    if contribution is None:
+        return Written(None, person, claimed=False)
+    insert_answers(session, [{**row, "contribution_id": contribution.id} for row in answers])
+    claimed = (
+        claim
+        and person is not None
+        and claim_participation(session, contribution.consultation_id, person.id, contribution.id)
+    )
+    return Written(contribution, person, claimed)
 
 
 # What the door writes of an answer, besides the contribution it belongs to.
 ANSWER_COLUMNS = (
     "question_id", "value", "raw_input", "source", "confidence", "status", "status_reason"
 )  # fmt: skip
-_WITH_ANSWERS: dict[tuple[str, ...], Select[Any]] = {}
+_WITH_ANSWERS: dict[tuple[tuple[str, ...], bool], Select[Any]] = {}
 
 
-def _contribution_with_answers(keys: tuple[str, ...]) -> Select[Any]:
-    """PostgreSQL: INSERT the contribution … ON CONFLICT DO NOTHING, and its answers from
-    one array per column (none when the contribution was not written), in one statement."""
-    if keys not in _WITH_ANSWERS:
-        table, answer = Contribution.__table__, Answer.__table__
-        inserted = (
-            postgresql_insert(Contribution)
-            .values({key: bindparam(key, type_=table.c[key].type) for key in keys})
-            .on_conflict_do_nothing()
-            .returning(*table.columns)
-            .cte("inserted")
+def _contribution_with_answers(keys: tuple[str, ...], new_person: bool) -> Select[Any]:
+    """PostgreSQL: INSERT the contribution … ON CONFLICT DO NOTHING, its answers from one
+    array per column and, when `claim` is true, its participation, in one statement;
+    none of them when the contribution was not written.
+
+    With `new_person`, its participant too, from a key: inserted if new, or read. The
+    statement's snapshot cannot see a participant committed after it began: then the
+    participant is not found, and no row comes back.
+    """
+    if (keys, new_person) in _WITH_ANSWERS:
+        return _WITH_ANSWERS[(keys, new_person)]
+    table, answer = Contribution.__table__, Answer.__table__
+    columns = {key: bindparam(key, type_=table.c[key].type) for key in keys}
+    person = None
+    if new_person:
+        person = _person()
+        columns["participant_id"] = person.c.id
+    inserted_rows = select(*columns.values())
+    if person is not None:
+        inserted_rows = inserted_rows.select_from(person)
+    inserted = (
+        postgresql_insert(Contribution)
+        .from_select(list(columns), inserted_rows)
+        .on_conflict_do_nothing()
+        .returning(*table.columns)
+        .cte("inserted")
+    )
+    types = {name: answer.c[name].type for name in ANSWER_COLUMNS} | {"value": Text()}
+    rows = rows_of_arrays("answer_", types)
+    written = [cast(c, JSON) if c.key == "value" else c for c in rows.c]
+    answers = postgresql_insert(Answer).from_select(
+        ["contribution_id", *ANSWER_COLUMNS],
+        select(inserted.c.id, *written).select_from(inserted.join(rows, true())),
+    )
+    claimed = (
+        postgresql_insert(Participation)
+        .from_select(
+            ["consultation_id", "participant_id", "contribution_id"],
+            select(inserted.c.consultation_id, inserted.c.participant_id, inserted.c.id).where(
+                bindparam("claim", type_=Boolean()), inserted.c.participant_id.is_not(None)
+            ),
         )
-        types = {name: answer.c[name].type for name in ANSWER_COLUMNS} | {"value": Text()}
-        rows = rows_of_arrays("answer_", types)
-        written = [cast(c, JSON) if c.key == "value" else c for c in rows.c]
-        answers = postgresql_insert(Answer).from_select(
-            ["contribution_id", *ANSWER_COLUMNS],
-            select(inserted.c.id, *written).select_from(inserted.join(rows, true())),
+        .on_conflict_do_nothing()
+        .returning(Participation.id)
+        .cte("claimed")
+    )
+    outcome = [*inserted.c, exists(select(claimed.c.id)).label("claimed")]
+    if person is None:
+        statement = select(*outcome).select_from(inserted)
+    else:
+        statement = select(
+            person.c.id.label("person_id"), person.c.created.label("person_created"), *outcome
+        ).select_from(person.outerjoin(inserted, true()))
+    statement = statement.add_cte(answers.cte("answers"))
+    _WITH_ANSWERS[(keys, new_person)] = statement
+    return statement
+
+
+def _person() -> Any:
+    """The participant of a key, inserted if new (`created`), as a CTE of one row."""
+    table = Participant.__table__
+    new = (
+        postgresql_insert(Participant)
+        .values(
+            key_hash=bindparam("person_key_hash", type_=table.c.key_hash.type),
+            kind=bindparam("person_kind", type_=table.c.kind.type),
+            created_at=bindparam("person_created_at", type_=table.c.created_at.type),
         )
-        _WITH_ANSWERS[keys] = select(inserted).add_cte(answers.cte("answers"))
-    return _WITH_ANSWERS[keys]
+        .on_conflict_do_nothing()
+        .returning(Participant.id)
+        .cte("new_person")
+    )
+    known = select(Participant.id, false().label("created")).where(
+        Participant.key_hash == bindparam("person_key_hash", type_=table.c.key_hash.type)
+    )
+    return select(new.c.id, true().label("created")).union_all(known).cte("person")
 
 
 def insert_contributions(session: Session, rows: list[dict[str, Any]]) -> list[Contribution]:

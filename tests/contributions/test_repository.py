@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from gateway.consultations import repository as consultations
 from gateway.contributions import repository as contributions
 from gateway.runtime import Runtime
 from gateway.store.base import utcnow
-from gateway.store.models import Answer, Contribution, ContributionStatus
-from tests.helpers import load_examples
+from gateway.store.models import (
+    Answer,
+    Contribution,
+    ContributionStatus,
+    Participant,
+    Participation,
+)
+from tests.helpers import load_examples, make_participant
 
 # PostgreSQL writes the answers from one array per column, in the contribution's own
 # INSERT: values of every JSON shape must come back as they went in.
@@ -45,11 +54,11 @@ def test_answers_are_written_with_their_contribution_as_given(runtime: Runtime, 
     with runtime.sessions() as session, session.begin():
         version = consultations.version(session, "PARC")
         row = _row(version.id, version.definition_hash, "ext-0001")
-        written = contributions.insert_contribution(session, row, answers)
+        written = contributions.insert_contribution(session, row, answers).contribution
         assert written is not None and written.receipt_code == "TEST-0001"
         # Taken: nothing written, answers included.
         again = contributions.insert_contribution(session, row, answers)
-        assert again is None
+        assert again.contribution is None
     with runtime.sessions() as session:
         assert session.scalars(select(Contribution.id)).all() == [written.id]
         stored = session.scalars(select(Answer).order_by(Answer.id)).all()
@@ -58,3 +67,63 @@ def test_answers_are_written_with_their_contribution_as_given(runtime: Runtime, 
     ] == [
         (written.id, a["question_id"], a["value"], a["raw_input"], a["confidence"]) for a in answers
     ]
+
+
+def test_a_participant_is_written_with_the_contribution_and_its_claim(runtime: Runtime) -> None:
+    load_examples(runtime)
+    person = make_participant("+33611111111")
+    with runtime.sessions() as session, session.begin():
+        version = consultations.version(session, "PARC")
+        first = contributions.insert_contribution(
+            session, _row(version.id, version.definition_hash, "ext-0001"), [], person, claim=True
+        )
+        assert first.contribution is not None and first.participant is not None
+        assert first.participant.created and first.claimed
+        assert first.contribution.participant_id == first.participant.id
+        # The same person again: known, and the participation is already held.
+        second = contributions.insert_contribution(
+            session, _row(version.id, version.definition_hash, "ext-0002"), [], person, claim=True
+        )
+        assert second.participant == replace(first.participant, created=False)
+        assert second.contribution is not None and not second.claimed
+        # A clash writes no contribution, but still says who the participant is.
+        clash = contributions.insert_contribution(
+            session, _row(version.id, version.definition_hash, "ext-0002"), [], person, claim=True
+        )
+        assert clash.contribution is None and clash.participant == second.participant
+    with runtime.sessions() as session:
+        assert session.scalars(select(Participant.id)).all() == [first.participant.id]
+        held = session.scalars(select(Participation.contribution_id)).all()
+        assert held == [first.contribution.id]
+
+
+def test_a_participant_committed_meanwhile_is_found(runtime: Runtime) -> None:
+    # Its row lands after the statement began: the statement cannot see it, and must
+    # not write a contribution without its participant.
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time: nothing lands meanwhile")
+    load_examples(runtime)
+    person = make_participant("+33622222222")
+    other = runtime.sessions()
+    other.execute(
+        insert(Participant).values(key_hash=person.key_hash, kind="phone", created_at=utcnow())
+    )
+    outcome: list[contributions.Written] = []
+
+    def write() -> None:
+        with runtime.sessions() as session, session.begin():
+            version = consultations.version(session, "PARC")
+            row = _row(version.id, version.definition_hash, "ext-0003")
+            outcome.append(contributions.insert_contribution(session, row, [], person, claim=True))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    time.sleep(0.5)  # the writer now waits on the other transaction's participant
+    other.commit()
+    other.close()
+    writer.join(10)
+    with runtime.sessions() as session:
+        known = session.scalars(select(Participant.id)).one()
+        assert session.scalars(select(Contribution.participant_id)).all() == [known]
+    assert outcome[0].participant == contributions.ParticipantRow(known, created=False)
+    assert outcome[0].claimed

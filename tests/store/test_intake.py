@@ -32,6 +32,7 @@ from gateway.store.models import (
     Contribution,
     ContributionStatus,
     Participant,
+    Participation,
 )
 from tests.helpers import BUDGET, load_examples, make_intake, make_participant, record
 
@@ -332,8 +333,31 @@ def test_twenty_threads_one_person_one_counted_contribution(
     assert _count(store, "counted") == 1
     assert _count(store, losers) == 19
     with store.sessions() as session:
+        # Each with the one participant, however the threads' inserts interleaved.
+        owners = session.scalars(select(Contribution.participant_id).distinct()).all()
+        assert owners == [session.scalars(select(Participant.id)).one()]
         assert tally(session, code).questions[0].answered == 1
         assert audit.verify(session).ok
+
+
+def test_a_receipt_code_drawn_twice_is_drawn_again(
+    store: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = record(store, make_intake(external_id="first"))
+    # The next draw repeats a code in use, once: the new person is written once, with
+    # the contribution that finally gets a code of its own.
+    draws = iter([first.receipt_code, "NEWCODE7"])
+    monkeypatch.setattr("gateway.contributions.door.new_receipt_code", lambda: next(draws))
+    person = make_participant("+33677777777")
+    second = record(store, make_intake(external_id="second", participant=person))
+    assert second.receipt_code == "NEWCODE7" and second.status == ContributionStatus.COUNTED
+    with store.sessions() as session:
+        participants = session.scalars(select(Participant.id)).all()
+        assert len(participants) == 1
+        assert session.get(Contribution, second.contribution_id).participant_id == participants[0]
+        assert session.scalars(select(Participation.contribution_id)).all() == [
+            second.contribution_id
+        ]
 
 
 def test_twenty_threads_same_intake_one_row(store: Runtime) -> None:
