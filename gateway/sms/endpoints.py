@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
@@ -16,7 +17,7 @@ from gateway.http import error_responses, run_blocking, run_write
 from gateway.runtime import Runtime
 from gateway.sms import repository as sms
 from gateway.sms.service import InboundSms, Reply, handle_inbound, keep_transcripts, read_body
-from gateway.store.session import transaction
+from gateway.store.session import transaction, waiting_forbidden
 from gateway.text import UnsafeText, check_text, checked
 from gateway.twilio import twiml
 from gateway.twilio.signature import twilio_form
@@ -51,14 +52,19 @@ async def inbound(request: Request) -> Response:
     message = _message(await twilio_form(request, runtime))
     reply = await run_write(runtime.engine, _answer, runtime, message)
     if reply.transcripts:
-        # Files are written, and synced, in a thread.
+        # Answered on the event loop: its files are written, and synced, in a thread.
         await run_blocking(keep_transcripts, runtime, reply)
     return Response(twiml.messages(reply.messages), media_type=twiml.MEDIA_TYPE)
 
 
 def _answer(runtime: Runtime, message: InboundSms) -> Reply:
+    """The reply, with the transcripts left to write (none when written already)."""
     with transaction(runtime.sessions) as session:
-        return handle_inbound(session, runtime, message)
+        reply = handle_inbound(session, runtime, message)
+    if waiting_forbidden():
+        return reply
+    keep_transcripts(runtime, reply)
+    return replace(reply, transcripts=())
 
 
 def _message(form: FormData) -> InboundSms:

@@ -168,6 +168,12 @@ def without_waiting(engine: Engine) -> Iterator[None]:
         _WITHOUT_WAITING.reset(token)
 
 
+def waiting_forbidden() -> bool:
+    """Whether the caller runs within `without_waiting`, where nothing may wait: not even
+    a file written and synced."""
+    return _WITHOUT_WAITING.get() is not None
+
+
 def _pool_is_busy(engine: Engine) -> bool:
     # Connections in use against the pool's size: the overflow is the margin that keeps
     # this checkout from waiting, whatever request threads take meanwhile.
