@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
     RowMapping,
+    String,
     bindparam,
     literal_column,
     select,
@@ -53,6 +54,7 @@ def save_definition(
     consultation.source_path = source_path
     session.flush()
     _seen(session).pop(definition.code, None)
+    _reads(session).missing.discard(definition.code)
     audit.append(
         session,
         "consultation.loaded",
@@ -130,8 +132,11 @@ def definition_for(
     if not could_be_code(code):
         return None, None
     code = normalise_code(code)
-    if code in _seen(session):
-        return definition_by_code(session, code), None
+    reads = _reads(session)
+    if code in reads.missing:
+        return None, None
+    if code in reads.versions:
+        return definition_by_code(session, code), reads.took_part.get((code, key_hash))
     params = {"code": code, "key_hash": key_hash}
     row = core_connection(session).execute(_VERSION_AND_TOOK_PART, params).first()
     if row is None:
@@ -140,19 +145,36 @@ def definition_for(
     return definition_by_code(session, code), bool(row.took_part)
 
 
-def _seen(session: Session) -> dict[str, tuple[int, str]]:
-    """The (id, definition hash) of each consultation this transaction read, by code.
+@dataclass
+class _Reads:
+    """What one transaction read of the consultations."""
+
+    # (id, definition hash) by code.
+    versions: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # Codes read along with another statement that name no consultation.
+    missing: set[str] = field(default_factory=set)
+    # Whether a participant took part, by (code, key hash), as read along.
+    took_part: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+
+def _reads(session: Session) -> _Reads:
+    """This transaction's reads of the consultations.
 
     A message reads its consultation's version once and the door reuses it; a new
     transaction starts afresh, so a version loaded meanwhile is seen at its next read.
     """
     transaction = session.get_transaction()
-    owner, seen = session.info.get(_SEEN, (None, None))
-    if seen is None or owner is not transaction:
-        seen = {}
-        session.info[_SEEN] = (transaction, seen)
-    found: dict[str, tuple[int, str]] = seen
+    owner, reads = session.info.get(_SEEN, (None, None))
+    if reads is None or owner is not transaction:
+        reads = _Reads()
+        session.info[_SEEN] = (transaction, reads)
+    found: _Reads = reads
     return found
+
+
+def _seen(session: Session) -> dict[str, tuple[int, str]]:
+    """The (id, definition hash) of each consultation this transaction read, by code."""
+    return _reads(session).versions
 
 
 def version_columns(table: str, column: str) -> tuple[ColumnElement[Any], ...]:
@@ -174,6 +196,44 @@ def version_of(code: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
         .scalar_subquery()
         .label("definition_hash"),
     )
+
+
+def named_columns() -> tuple[ColumnElement[Any], ...]:
+    """The consultation a message may name, and whether its sender took part in it, as
+    columns another statement reads along (for `note_named`).
+
+    Bind parameters: `named_code`, a normalised code or None; `named_key`, the sender's
+    key hash.
+    """
+    named = Consultation.code == bindparam("named_code", type_=String())
+    consultation_id = select(Consultation.id).where(named).scalar_subquery()
+    # Without joins: in a RETURNING clause, SQLAlchemy names columns without their table.
+    participant_id = (
+        select(Participant.id)
+        .where(Participant.key_hash == bindparam("named_key", type_=String()))
+        .scalar_subquery()
+    )
+    took_part = select(Participation.id).where(
+        Participation.consultation_id == consultation_id,
+        Participation.participant_id == participant_id,
+    )
+    return (
+        consultation_id.label("named_id"),
+        select(Consultation.definition_hash).where(named).scalar_subquery().label("named_hash"),
+        took_part.exists().label("named_took_part"),
+    )
+
+
+def note_named(session: Session, row: RowMapping, code: str | None, key_hash: str) -> None:
+    """Keep what `named_columns` read: this transaction reads it no more."""
+    if code is None:
+        return
+    reads = _reads(session)
+    if row["named_id"] is None:
+        reads.missing.add(code)
+        return
+    reads.versions[code] = (row["named_id"], row["named_hash"])
+    reads.took_part[(code, key_hash)] = bool(row["named_took_part"])
 
 
 def note_version(session: Session, row: RowMapping, code: str | None) -> None:

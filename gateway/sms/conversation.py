@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, assert_never
 
-from gateway.consultations.schema import Definition, QuestionType
+from gateway.consultations.schema import Definition, QuestionType, could_be_code, normalise_code
 from gateway.contributions.intake import AnswerIn
 from gateway.dialogue.engine import (
     AlreadyTookPart,
@@ -125,8 +125,8 @@ class Engine:
         return self._turn(self.dialogue.start(self.state, definition))
 
     def _definition_named(self, text: str) -> Definition | None:
-        code = fold(text).replace(" ", "").upper()
-        return self.consultations.definition(code) if 0 < len(code) <= 16 else None
+        code = named_code(text)
+        return self.consultations.definition(code) if code is not None else None
 
     # Active: one question at a time.
 
@@ -211,6 +211,12 @@ class Engine:
 
     def _open_codes(self) -> str:
         return messages.open_codes(self.language, self.consultations.open_codes())
+
+
+def named_code(text: str) -> str | None:
+    """The consultation code a text may be, normalised ("budget" is BUDGET), or None."""
+    code = fold(text).replace(" ", "").upper()
+    return normalise_code(code) if 0 < len(code) <= 16 and could_be_code(code) else None
 
 
 def _outcome(events: list[Event]) -> Outcome:

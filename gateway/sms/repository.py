@@ -93,19 +93,23 @@ def claim_and_stand(
     now: datetime,
     since: datetime,
     converse_within: int | None,
+    named_code: str | None = None,
 ) -> Claim | None:
     """Log a new MessageSid and read the number's standing; None for a retry. One statement.
 
     On PostgreSQL the same statement also locks the number's conversation, created if
     new, when the message will reach it: the number has not opted out and sent at
     most `converse_within` messages in the window (None: the message never does).
+    The consultation the message may name (`named_code`) is read along.
     """
-    params = {"message_sid": message_sid, "phone_hash": phone_hash, "now": now, "since": since}
+    params = {"message_sid": message_sid, "phone_hash": phone_hash, "now": now, "since": since,
+              "named_code": named_code, "named_key": phone_hash}  # fmt: skip
     if not is_postgresql(session):
         found = core_connection(session).execute(_CLAIM_WITH_STANDING, params)
         claimed = found.mappings().first()
         if claimed is None:
             return None
+        consultations.note_named(session, claimed, named_code, phone_hash)
         # A new number's conversation is written once, with the reply (the transaction
         # holds the write lock: nobody else writes it meanwhile).
         conversation = _opened(session, claimed) or _new_conversation(phone_hash, now)
@@ -115,6 +119,7 @@ def claim_and_stand(
     row = found.mappings().one()
     if row["inbound_id"] is None:
         return None
+    consultations.note_named(session, row, named_code, phone_hash)
     return Claim(row["inbound_id"], _standing(row), _opened(session, row))
 
 
@@ -264,6 +269,7 @@ _CLAIM_WITH_STANDING = (
         *consultations.version_of(
             select(SmsConversation.consultation_code).where(_MY_CONVERSATION).scalar_subquery()
         ),
+        *consultations.named_columns(),
     )
 )
 
@@ -309,6 +315,7 @@ _CLAIM_AND_OPEN = select(
     _OPTED_OUT.label("opted_out"),
     _COUNTED.label("recent"),
     *_OPENED.c,
+    *consultations.named_columns(),
 ).select_from(_ONE.outerjoin(_OPENED, true()))
 
 

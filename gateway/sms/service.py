@@ -37,7 +37,7 @@ from gateway.identity import InvalidPhoneNumber, normal_identity, participant_ke
 from gateway.runtime import Runtime
 from gateway.sms import keywords, messages
 from gateway.sms import repository as sms
-from gateway.sms.conversation import Engine, Outcome, forget
+from gateway.sms.conversation import Engine, Outcome, forget, named_code
 from gateway.sms.models import ConversationStatus
 from gateway.sms.repository import Conversation
 from gateway.store.base import utcnow
@@ -84,7 +84,9 @@ def handle_inbound(session: Session, runtime: Runtime, message: InboundSms) -> R
     since = now - timedelta(minutes=runtime.settings.sms_flood_window_minutes)
     # Whether the message may reach the conversation, so that PostgreSQL opens it along.
     within = None if keywords.is_opt_out(message.body) else runtime.settings.sms_flood_limit
-    claim = sms.claim_and_stand(session, message.message_sid, phone_hash, now, since, within)
+    # The consultation the text may name is read along, for the conversation engine.
+    named = named_code(message.body) if within is not None else None
+    claim = sms.claim_and_stand(session, message.message_sid, phone_hash, now, since, within, named)
     if claim is None:
         previous = sms.inbound(session, message.message_sid)
         return Reply(previous.replies or [] if previous else [], "replay", replayed=True)
