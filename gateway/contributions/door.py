@@ -75,7 +75,7 @@ def _record(session: Session, intake: Intake, policy: DoorPolicy) -> IntakeResul
             raise
         return _replay(session, existing, intake)
     definition = consultation.definition
-    written = _insert_contribution(session, consultation, intake, checks)
+    written = _insert_contribution(session, consultation, intake, checks, policy)
     participant, contribution = written.participant, written.contribution
     if contribution is None:
         return _replay_clash(session, consultation, intake, participant)
@@ -84,7 +84,7 @@ def _record(session: Session, intake: Intake, policy: DoorPolicy) -> IntakeResul
         found = _apply_identity_policy(
             session, definition, contribution, intake, participant.id, written.claimed
         )
-    _link_evidence(session, contribution, intake, policy)
+    _link_evidence(session, contribution, intake, policy, written.linked)
     answers = _answer_rows(contribution.id, checks)
     _audit(session, consultation, contribution, intake, answers, found)
     counts.add_recorded(session, contribution, answers, counts.free_text(definition))
@@ -292,16 +292,20 @@ def _insert_contribution(
     consultation: consultations.Version,
     intake: Intake,
     checks: list[tuple[AnswerIn, AnswerCheck]],
+    policy: DoorPolicy,
 ) -> contributions.Written:
-    """Insert the contribution, its answers, its participant if new and, under one person,
-    one voice, its claim on the participation; no contribution if its (channel,
-    external_id) is taken."""
+    """Insert the contribution, its answers, its participant if new, under one person,
+    one voice its claim on the participation, and evidence new to the store (on
+    PostgreSQL); no contribution if its (channel, external_id) is taken."""
     participant: ParticipantRef | contributions.ParticipantRow | None = intake.participant
     claim = _claims_participation(consultation.definition, intake)
     answers = [_answer_row(answer, check) for answer, check in checks]
+    retain_until = utcnow() + policy.evidence_retention
     for _attempt in range(5):
         row = _contribution_row(consultation, intake, checks)
-        written = contributions.insert_contribution(session, row, answers, participant, claim)
+        written = contributions.insert_contribution(
+            session, row, answers, participant, claim, intake.evidence, retain_until
+        )
         if written.contribution is not None or _find_existing(session, intake) is not None:
             return written
         # Otherwise a receipt code collision: draw another, for the participant now known.
@@ -399,10 +403,16 @@ def _settle_duplicate(
 
 
 def _link_evidence(
-    session: Session, contribution: Contribution, intake: Intake, policy: DoorPolicy
+    session: Session,
+    contribution: Contribution,
+    intake: Intake,
+    policy: DoorPolicy,
+    linked: frozenset[str],
 ) -> None:
-    if intake.evidence:
-        attach_evidence(session, contribution.id, intake.evidence, policy)
+    """Link the evidence the contribution's own statement did not (blobs with a row)."""
+    rest = [ref for ref in intake.evidence if ref.sha256 not in linked]
+    if rest:
+        attach_evidence(session, contribution.id, rest, policy)
 
 
 def attach_evidence(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -100,6 +101,8 @@ class Written:
     participant: ParticipantRow | None
     # Whether the contribution took its participant's one participation in the consultation.
     claimed: bool
+    # The evidence (by sha256) stored and linked with it, for blobs new to the store.
+    linked: frozenset[str] = frozenset()
 
 
 def insert_contribution(
@@ -108,12 +111,16 @@ def insert_contribution(
     answers: list[dict[str, Any]],
     participant: ParticipantRef | ParticipantRow | None = None,
     claim: bool = False,
+    evidence: Sequence[EvidenceRef] = (),
+    retain_until: datetime | None = None,
 ) -> Written:
     """Insert a contribution and its answers (rows without `contribution_id`).
 
     With its participant (a reference is created on first sight, a row is known), and
     with `claim`, the participation that makes it the participant's one contribution
-    (`claim_participation`). One statement on PostgreSQL.
+    (`claim_participation`). One statement on PostgreSQL, which also stores and links
+    the `evidence` new to the store (kept until `retain_until`); the caller links the
+    rest (`link_evidence`).
     """
     if not is_postgresql(session):
         return _insert_in_steps(session, values, answers, participant, claim)
@@ -121,6 +128,10 @@ def insert_contribution(
     # As JSON text: an array of lists would be read as a two-dimensional array.
     columns["answer_value"] = [json.dumps(row["value"]) for row in answers]
     parameters = {**values, **columns, "claim": claim}
+    if evidence:
+        parameters |= {f"evidence_{name}": [getattr(ref, name) for ref in evidence]
+                       for name in EVIDENCE_COLUMNS}  # fmt: skip
+        parameters |= {"evidence_retain_until": retain_until, "evidence_created_at": utcnow()}
     person = participant if isinstance(participant, ParticipantRow) else None
     if isinstance(participant, ParticipantRef):
         parameters |= {"person_key_hash": participant.key_hash, "person_kind": participant.kind,
@@ -128,18 +139,22 @@ def insert_contribution(
     elif person is not None:
         parameters["participant_id"] = person.id
     new_person = isinstance(participant, ParticipantRef)
-    statement = _contribution_with_answers(tuple(sorted(values)), new_person)
+    statement = _contribution_with_answers(tuple(sorted(values)), new_person, bool(evidence))
     row = core_connection(session).execute(statement, parameters).mappings().first()
     if isinstance(participant, ParticipantRef):
         if row is None:
             # The participant's row was committed by another transaction after this
             # statement began, so it could not see it: found now, and written with it.
             known = participant_for(session, participant.key_hash, participant.kind)
-            return insert_contribution(session, values, answers, known, claim)
+            return insert_contribution(
+                session, values, answers, known, claim, evidence, retain_until
+            )
         person = ParticipantRow(row["person_id"], created=row["person_created"])
     if row is None or row["id"] is None:
         return Written(None, person, claimed=False)
-    return Written(adopt_row(session, Contribution, row), person, claimed=row["claimed"])
+    linked = frozenset(row["evidence_linked"] or ()) if evidence else frozenset()
+    contribution = adopt_row(session, Contribution, row)
+    return Written(contribution, person, claimed=row["claimed"], linked=linked)
 
 
 def _insert_in_steps(
@@ -171,10 +186,14 @@ def _insert_in_steps(
 ANSWER_COLUMNS = (
     "question_id", "value", "raw_input", "source", "confidence", "status", "status_reason"
 )  # fmt: skip
-_WITH_ANSWERS: dict[tuple[tuple[str, ...], bool], Select[Any]] = {}
+# What the statement stores of a blob's evidence row and link, one array each.
+EVIDENCE_COLUMNS = ("sha256", "media_type", "size", "role", "question_id")
+_WITH_ANSWERS: dict[tuple[tuple[str, ...], bool, bool], Select[Any]] = {}
 
 
-def _contribution_with_answers(keys: tuple[str, ...], new_person: bool) -> Select[Any]:
+def _contribution_with_answers(
+    keys: tuple[str, ...], new_person: bool, evidence: bool
+) -> Select[Any]:
     """PostgreSQL: INSERT the contribution … ON CONFLICT DO NOTHING, its answers from one
     array per column and, when `claim` is true, its participation, in one statement;
     none of them when the contribution was not written.
@@ -182,9 +201,12 @@ def _contribution_with_answers(keys: tuple[str, ...], new_person: bool) -> Selec
     With `new_person`, its participant too, from a key: inserted if new, or read. The
     statement's snapshot cannot see a participant committed after it began: then the
     participant is not found, and no row comes back.
+
+    With `evidence`, the rows of blobs new to the store and their links, from one array
+    per column; `evidence_linked` lists their sha256.
     """
-    if (keys, new_person) in _WITH_ANSWERS:
-        return _WITH_ANSWERS[(keys, new_person)]
+    if (keys, new_person, evidence) in _WITH_ANSWERS:
+        return _WITH_ANSWERS[(keys, new_person, evidence)]
     table, answer = Contribution.__table__, Answer.__table__
     columns = {key: bindparam(key, type_=table.c[key].type) for key in keys}
     person = None
@@ -221,6 +243,12 @@ def _contribution_with_answers(keys: tuple[str, ...], new_person: bool) -> Selec
         .cte("claimed")
     )
     outcome = [*inserted.c, exists(select(claimed.c.id)).label("claimed")]
+    linked = None
+    if evidence:
+        stored, linked = _evidence_linked(inserted)
+        outcome.append(
+            select(func.array_agg(stored.c.sha256)).scalar_subquery().label("evidence_linked")
+        )
     if person is None:
         statement = select(*outcome).select_from(inserted)
     else:
@@ -228,8 +256,55 @@ def _contribution_with_answers(keys: tuple[str, ...], new_person: bool) -> Selec
             person.c.id.label("person_id"), person.c.created.label("person_created"), *outcome
         ).select_from(person.outerjoin(inserted, true()))
     statement = statement.add_cte(answers.cte("answers"))
-    _WITH_ANSWERS[(keys, new_person)] = statement
+    if linked is not None:
+        statement = statement.add_cte(linked)
+    _WITH_ANSWERS[(keys, new_person, evidence)] = statement
     return statement
+
+
+def _evidence_linked(inserted: Any) -> tuple[Any, Any]:
+    """CTEs that store the blobs new to the store (`stored`: id, sha256) and link them to
+    `inserted`, when it was written. A blob with a row already is left out of both."""
+    table = ContributionEvidence.__table__
+    types = {
+        "sha256": Evidence.__table__.c.sha256.type,
+        "media_type": Evidence.__table__.c.media_type.type,
+        "size": Evidence.__table__.c.size.type,
+        "role": table.c.role.type,
+        "question_id": table.c.question_id.type,
+    }
+    refs = rows_of_arrays("evidence_", types)
+    stored = (
+        postgresql_insert(Evidence)
+        .from_select(
+            ["sha256", "media_type", "size", "retain_until", "created_at"],
+            select(
+                refs.c.sha256,
+                refs.c.media_type,
+                refs.c.size,
+                bindparam("evidence_retain_until", type_=Evidence.__table__.c.retain_until.type),
+                bindparam("evidence_created_at", type_=Evidence.__table__.c.created_at.type),
+            ).where(exists(select(inserted.c.id))),
+        )
+        .on_conflict_do_nothing()
+        .returning(Evidence.id, Evidence.sha256)
+        .cte("stored")
+    )
+    # A second unnest of the same arrays: a blob named twice (two roles) gets two links.
+    again = rows_of_arrays("evidence_", types)
+    linked = (
+        postgresql_insert(ContributionEvidence)
+        .from_select(
+            ["contribution_id", "evidence_id", "role", "question_id"],
+            select(inserted.c.id, stored.c.id, again.c.role, again.c.question_id)
+            .select_from(inserted)
+            .join(stored, true())
+            .join(again, again.c.sha256 == stored.c.sha256),
+        )
+        .returning(ContributionEvidence.evidence_id)
+        .cte("linked")
+    )
+    return stored, linked
 
 
 def _person() -> Any:

@@ -15,7 +15,7 @@ from gateway.contributions.intake import DoorPolicy, EvidenceRef, Intake, Intake
 from gateway.errors import PortevoixError
 from gateway.retention import purge_expired_evidence
 from gateway.runtime import Runtime
-from gateway.store.models import Channel, Evidence
+from gateway.store.models import Channel, ContributionEvidence, Evidence
 from tests.helpers import load_examples, make_intake, record
 
 LATE = datetime(2027, 2, 1, tzinfo=UTC)  # BUDGET is closed by then
@@ -146,3 +146,23 @@ def test_a_refusal_waits_for_a_transaction_still_linking_the_blob(store: Runtime
     late.join()
     assert len(refused) == 1 and _kept(store, ref)
     assert _evidence_rows(store) == 1
+
+
+def test_blobs_new_and_known_and_named_twice_are_each_linked(store: Runtime) -> None:
+    # On PostgreSQL the contribution's own statement links the new blobs; the known one
+    # is linked after it.
+    known = make_blob(store, b"known page")
+    record(store, make_intake(external_id="earlier", evidence=[known]))
+    page, audio = make_blob(store, b"new page"), make_blob(store, b"new audio")
+    refs = [known, page, replace(page, role="page-2"), replace(audio, role="audio")]
+    intake = make_intake(external_id="later", evidence=refs)
+    result = record(store, intake)
+    assert record(store, intake).replayed
+    with store.sessions() as session:
+        links = session.execute(
+            select(Evidence.sha256, ContributionEvidence.role)
+            .join(ContributionEvidence)
+            .where(ContributionEvidence.contribution_id == result.contribution_id)
+        ).all()
+    assert sorted(links) == sorted((ref.sha256, ref.role) for ref in refs)
+    assert _evidence_rows(store) == 3
