@@ -6,7 +6,7 @@ import select
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -243,8 +243,8 @@ def insert_or_ignore_row(session: Session, model: type[T], **values: Any) -> T |
     return None if row is None else adopt_row(session, model, row)
 
 
-def adopt_row(session: Session, model: type[T], row: RowMapping) -> T:
-    """A row just written and returned whole, made an object of the session.
+def adopt_row(session: Session, model: type[T], row: Mapping[str, Any] | RowMapping) -> T:
+    """A row just written, every column given, made an object of the session.
 
     Without reading it again: as the ORM's own INSERT … RETURNING would, at a fraction
     of its cost.

@@ -7,9 +7,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
+from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
 
 from gateway.runtime import Runtime
+from gateway.sms import repository as sms
 from tests.sms.twilio import Phone
 
 # (text, statements on each database) through one whole vote, from a new number.
@@ -72,3 +75,13 @@ def test_a_word_that_could_be_a_code_costs_no_lookup(
         replies = phone.text("jardin")
     assert replies[0].startswith("2/2")
     assert len(sent) == VOTE[1][1][dialect], "\n".join(sent)
+
+
+def test_the_busiest_statements_stay_short_enough_to_be_cached() -> None:
+    # psycopg parses a longer statement, or one with more parameters, anew on every
+    # execution.
+    dialect = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
+    for statement in (sms._CLAIM_AND_OPEN, sms._REPLY_AND_SAVE):
+        compiled = statement.compile(dialect=dialect)
+        assert len(compiled.string) <= MAX_CACHED_STATEMENT_LENGTH
+        assert len(compiled.binds) <= MAX_CACHED_STATEMENT_PARAMS
