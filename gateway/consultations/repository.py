@@ -186,15 +186,16 @@ def version_columns(table: str, column: str) -> tuple[ColumnElement[Any], ...]:
     return version_of(literal_column(f"{table}.{column}"))
 
 
-def version_of(code: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
-    """The id and definition hash of the consultation whose code is `code`, as columns."""
+def version_of(code: ColumnElement[Any], prefix: str = "") -> tuple[ColumnElement[Any], ...]:
+    """The id and definition hash of the consultation whose code is `code`, as columns
+    (`{prefix}consultation_id`, `{prefix}definition_hash`)."""
     named = Consultation.code == code
     return (
-        select(Consultation.id).where(named).scalar_subquery().label("consultation_id"),
+        select(Consultation.id).where(named).scalar_subquery().label(f"{prefix}consultation_id"),
         select(Consultation.definition_hash)
         .where(named)
         .scalar_subquery()
-        .label("definition_hash"),
+        .label(f"{prefix}definition_hash"),
     )
 
 
@@ -205,8 +206,8 @@ def named_columns() -> tuple[ColumnElement[Any], ...]:
     Bind parameters: `named_code`, a normalised code or None; `named_key`, the sender's
     key hash.
     """
-    named = Consultation.code == bindparam("named_code", type_=String())
-    consultation_id = select(Consultation.id).where(named).scalar_subquery()
+    version = version_of(bindparam("named_code", type_=String()), prefix="named_")
+    consultation_id = version[0].element
     # Without joins: in a RETURNING clause, SQLAlchemy names columns without their table.
     participant_id = (
         select(Participant.id)
@@ -217,11 +218,7 @@ def named_columns() -> tuple[ColumnElement[Any], ...]:
         Participation.consultation_id == consultation_id,
         Participation.participant_id == participant_id,
     )
-    return (
-        consultation_id.label("named_id"),
-        select(Consultation.definition_hash).where(named).scalar_subquery().label("named_hash"),
-        took_part.exists().label("named_took_part"),
-    )
+    return (*version, took_part.exists().label("named_took_part"))
 
 
 def note_named(session: Session, row: RowMapping, code: str | None, key_hash: str) -> None:
@@ -229,10 +226,10 @@ def note_named(session: Session, row: RowMapping, code: str | None, key_hash: st
     if code is None:
         return
     reads = _reads(session)
-    if row["named_id"] is None:
+    if row["named_consultation_id"] is None:
         reads.missing.add(code)
         return
-    reads.versions[code] = (row["named_id"], row["named_hash"])
+    reads.versions[code] = (row["named_consultation_id"], row["named_definition_hash"])
     reads.took_part[(code, key_hash)] = bool(row["named_took_part"])
 
 
