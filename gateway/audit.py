@@ -17,7 +17,19 @@ from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Row, Select, bindparam, func, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session, aliased
 
 from gateway.store.base import as_utc, utcnow
@@ -27,6 +39,8 @@ from gateway.store.session import core_connection, is_postgresql
 GENESIS = "0" * 64
 # Any constant: serialises appenders on PostgreSQL so the chain never forks.
 _PG_AUDIT_LOCK = 7_461_326
+# The key, in a pooled connection's `info`, of the transaction that holds that lock.
+_HELD_BY = "portevoix.journal_held_by"
 CONTRIBUTION = "contribution"
 # Ids named in a report, after which "…" stands for the rest.
 _SHOWN_IDS = 10
@@ -78,9 +92,41 @@ def hold_journal(session: Session) -> None:
     """Wait for, then hold until the transaction ends, the lock appenders take (PostgreSQL).
 
     For a writer that must be serialised with the journal's appenders before it appends.
+    A transaction that holds it already sends nothing.
     """
-    if is_postgresql(session):
-        core_connection(session).execute(_LOCK, {"k": _PG_AUDIT_LOCK})
+    if not is_postgresql(session):
+        return
+    connection = core_connection(session)
+    if connection.info.get(_HELD_BY) is not _innermost(connection):
+        connection.execute(_LOCK, {"k": _PG_AUDIT_LOCK})
+        journal_held(session)
+
+
+def journal_lock() -> ColumnElement[bool]:
+    """PostgreSQL: an expression (always true) that takes the journal's lock, for the
+    statement that writes what the transaction will journal: a round trip fewer than
+    `hold_journal`. The caller, once a row of it came back, calls `journal_held`.
+
+    Only for a statement the journal's appends follow: its own snapshot is taken before
+    the lock, so it must not read the journal.
+    """
+    return func.pg_advisory_xact_lock(literal_column(str(_PG_AUDIT_LOCK))).is_not(None)
+
+
+def journal_held(session: Session) -> None:
+    """Note that the transaction holds the journal's lock: `hold_journal` sends nothing.
+
+    Noted for the innermost transaction: a savepoint rolled back may have let the lock go,
+    and after it the lock is taken again.
+    """
+    connection = core_connection(session)
+    connection.info[_HELD_BY] = _innermost(connection)
+
+
+def _innermost(connection: Connection) -> object:
+    # Kept in the pooled connection's `info`, which outlives the transaction: a later
+    # transaction is another object, so it never matches.
+    return connection.get_nested_transaction() or connection.get_transaction()
 
 
 _WRITTEN = ("at", "actor", "action", "subject_type", "subject_id", "payload", "prev_hash", "hash")

@@ -123,6 +123,15 @@ def runtime(tmp_path: Path, db_url: str) -> Iterator[Runtime]:
 
 
 @pytest.fixture
+def pg_runtime(tmp_path: Path, postgres_url: str) -> Iterator[Runtime]:
+    """A runtime on PostgreSQL alone, for what SQLite has no counterpart to."""
+    rt = build_runtime(make_settings(tmp_path, postgres_url), dispatch=False)
+    yield rt
+    rt.close()
+    _truncate_postgres(postgres_url)
+
+
+@pytest.fixture
 def sqlite_runtime(tmp_path: Path, sqlite_url: str) -> Iterator[Runtime]:
     rt = build_runtime(make_settings(tmp_path, sqlite_url), dispatch=False)
     yield rt

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
+from gateway import audit
 from gateway.contributions.intake import EvidenceRef, ParticipantRef
 from gateway.store.base import as_utc, utcnow
 from gateway.store.models import (
@@ -119,8 +120,8 @@ def insert_contribution(
     With its participant (a reference is created on first sight, a row is known), and
     with `claim`, the participation that makes it the participant's one contribution
     (`claim_participation`). One statement on PostgreSQL, which also stores and links
-    the `evidence` new to the store (kept until `retain_until`); the caller links the
-    rest (`link_evidence`).
+    the `evidence` new to the store (kept until `retain_until`) and takes the audit
+    journal's lock; the caller links the rest (`link_evidence`).
     """
     if not is_postgresql(session):
         return _insert_in_steps(session, values, answers, participant, claim)
@@ -141,6 +142,8 @@ def insert_contribution(
     new_person = isinstance(participant, ParticipantRef)
     statement = _contribution_with_answers(tuple(sorted(values)), new_person, bool(evidence))
     row = core_connection(session).execute(statement, parameters).mappings().first()
+    if row is not None:
+        audit.journal_held(session)
     if isinstance(participant, ParticipantRef):
         if row is None:
             # The participant's row was committed by another transaction after this
@@ -206,6 +209,8 @@ def _contribution_with_answers(
 
     With `evidence`, the rows of blobs new to the store and their links, from one array
     per column; `evidence_linked` lists their sha256.
+
+    A row that comes back holds the audit journal's lock (`audit.journal_lock`).
     """
     if (keys, new_person, evidence) in _WITH_ANSWERS:
         return _WITH_ANSWERS[(keys, new_person, evidence)]
@@ -246,7 +251,12 @@ def _contribution_with_answers(
         .returning(Participation.id)
         .cte("claimed")
     )
-    outcome = [*inserted.c, exists(select(claimed.c.id)).label("claimed")]
+    # The journal's lock, taken as a row comes out: the door journals what this wrote.
+    outcome = [
+        *inserted.c,
+        exists(select(claimed.c.id)).label("claimed"),
+        audit.journal_lock().label("journal_held"),
+    ]
     linked = None
     if evidence:
         stored, linked = _evidence_linked(inserted)
