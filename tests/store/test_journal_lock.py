@@ -108,7 +108,7 @@ def test_writers_at_once_keep_one_chain(store: Runtime) -> None:
             for n in range(6):
                 phone = f"+336{worker:02d}{n:06d}"
                 record(store, make_intake(participant=make_participant(phone)))
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=write, args=(worker,)) for worker in range(6)]
