@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Connection,
     Engine,
@@ -47,6 +48,16 @@ _SHOWN_IDS = 10
 _BATCH = 1000
 
 
+@dataclass(frozen=True)
+class Along:
+    """Rows a writer adds in the statement that appends its event (PostgreSQL): its
+    data-modifying CTEs, built once (they name the statement's cached form), and their
+    parameters, whose names the journal's own do not take (`_WRITTEN`)."""
+
+    ctes: tuple[CTE, ...]
+    parameters: dict[str, Any]
+
+
 def append(
     session: Session,
     action: str,
@@ -54,7 +65,9 @@ def append(
     subject_id: str | int,
     payload: dict[str, Any] | None = None,
     actor: str = "system",
+    along: Along | None = None,
 ) -> AuditEvent:
+    """Append one event; with `along` (PostgreSQL), its rows written in the same statement."""
     connection = core_connection(session)
     hold_journal(session)
     event = AuditEvent(
@@ -70,13 +83,27 @@ def append(
     guess = _last_written.get(connection.engine)
     new_id: int | None = None
     if guess is not None:
-        new_id = connection.execute(_APPEND_AFTER, _values(event, guess)).scalar()
+        statement, extra = _appending(_APPEND_AFTER, along)
+        new_id = connection.execute(statement, _values(event, guess) | extra).scalar()
+        # A data-modifying CTE runs to its end even when the append does not.
+        along = None
     if new_id is None:
         previous = connection.execute(_LAST_HASH).scalar() or GENESIS
-        new_id = connection.execute(_APPEND, _values(event, previous)).scalar_one()
+        statement, extra = _appending(_APPEND, along)
+        new_id = connection.execute(statement, _values(event, previous) | extra).scalar_one()
     event.id = new_id
     _last_written[connection.engine] = event.hash
     return event
+
+
+def _appending(append: Any, along: Along | None) -> tuple[Any, dict[str, Any]]:
+    """The append statement with `along`'s CTE, built once per CTE, and its parameters."""
+    if along is None:
+        return append, {}
+    key = (append, along.ctes)
+    if key not in _WITH_ALONG:
+        _WITH_ALONG[key] = append.add_cte(*along.ctes)
+    return _WITH_ALONG[key], along.parameters
 
 
 def _values(event: AuditEvent, previous: str) -> dict[str, Any]:
@@ -133,7 +160,11 @@ _WRITTEN = ("at", "actor", "action", "subject_type", "subject_id", "payload", "p
 # Built once: constructing a statement costs more than running it.
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-_APPEND = insert(AuditEvent).returning(AuditEvent.id)
+_APPEND = (
+    insert(AuditEvent)
+    .values({name: bindparam(name, type_=AuditEvent.__table__.c[name].type) for name in _WRITTEN})
+    .returning(AuditEvent.id)
+)
 # Appends only if the journal still ends where the caller believes: one statement in
 # place of reading the last hash, then appending.
 _APPEND_AFTER = (
@@ -149,6 +180,7 @@ _APPEND_AFTER = (
 # The hash each engine's journal ended with after this process last appended to it.
 _last_written: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
 _APPEND_MANY = insert(AuditEvent)
+_WITH_ALONG: dict[tuple[Any, tuple[CTE, ...]], Any] = {}
 
 
 def event_hash(event: AuditEvent | Row[Any]) -> str:
@@ -193,6 +225,7 @@ def journal_recorded(
     action: str,
     details: dict[str, Any] | None = None,
     actor: str = "system",
+    along: Along | None = None,
 ) -> AuditEvent:
     """Journal a contribution just written with `answers` (rows as inserted), unread.
 
@@ -203,7 +236,8 @@ def journal_recorded(
     rows = [_written(contribution, consultation, answer) for answer in answers] or [
         _written(contribution, consultation, None)
     ]
-    return _journal(session, contribution.id, rows, action, details, actor)
+    payload = {**(details or {}), "status": rows[0].status, "content_hash": content_hash(rows)}
+    return append(session, action, CONTRIBUTION, contribution.id, payload, actor, along)
 
 
 def journal_recorded_many(

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Integer,
     Text,
@@ -101,24 +102,25 @@ def add_recorded(
     contribution: Contribution,
     answers: list[dict[str, Any]],
     ungrouped: Collection[str],
-) -> None:
-    """Count a contribution the door has just written and journaled, from the rows written.
-
-    Two statements (one on PostgreSQL), nothing read back: the journal's lock is held
-    already, and a value's text is what the store will cast it back to (both drivers
+) -> audit.Along | None:
+    """Count a contribution the door has just written, from the rows written, nothing
+    read back: a value's text is what the store will cast it back to (both drivers
     write JSON with `json.dumps`; the tests compare these counts with a recount by the
     store).
+
+    On SQLite, two statements now. On PostgreSQL, none: the counts are returned, for
+    the statement that journals the contribution to write (`audit.Along`), under the
+    journal's lock.
     """
     status = str(contribution.status)
     keys = [_answer_key(answer, ungrouped) for answer in answers]
     if is_postgresql(session):
-        core_connection(session).execute(
+        return audit.Along(
             _RECORDED,
             {"consultation_id": contribution.consultation_id, "channel": contribution.channel,
              "status": status, "hour": _hour(contribution.submitted_at),
              **{f"answer_{name}": [key[name] for key in keys] for name in _BY_ANSWER}},
         )  # fmt: skip
-        return
     add_to_counts(
         session, ContributionCount, CONTRIBUTION_KEY,
         [{"consultation_id": contribution.consultation_id, "channel": contribution.channel,
@@ -130,6 +132,7 @@ def add_recorded(
         for key in keys
     ]  # fmt: skip
     add_to_counts(session, AnswerCount, ANSWER_KEY, rows)
+    return None
 
 
 def _answer_key(answer: dict[str, Any], ungrouped: Collection[str]) -> dict[str, Any]:
@@ -143,8 +146,8 @@ def _answer_key(answer: dict[str, Any], ungrouped: Collection[str]) -> dict[str,
     }
 
 
-def _recorded_statement() -> Any:
-    """PostgreSQL: both counts of one new contribution in one statement, contribution's first.
+def _recorded_statement() -> tuple[CTE, ...]:
+    """PostgreSQL: both counts of one new contribution, as CTEs of another statement.
 
     The answers come as one array per column of their key: one contribution never has
     two answers with the same key (one per question), which one INSERT … ON CONFLICT DO
@@ -167,7 +170,7 @@ def _recorded_statement() -> Any:
     upsert = answers.on_conflict_do_update(
         index_elements=list(ANSWER_KEY), set_={"count": AnswerCount.count + answers.excluded.count}
     )
-    return upsert.add_cte(counted.cte("counted"))
+    return counted.cte("counted"), upsert.cte("answers_counted")
 
 
 _BY_ANSWER = ("question_id", "value", "source", "answer_status")

@@ -86,8 +86,8 @@ def _record(session: Session, intake: Intake, policy: DoorPolicy) -> IntakeResul
         )
     _link_evidence(session, contribution, intake, policy, written.linked)
     answers = _answer_rows(contribution.id, checks)
-    _audit(session, consultation, contribution, intake, answers, found)
-    counts.add_recorded(session, contribution, answers, counts.free_text(definition))
+    along = counts.add_recorded(session, contribution, answers, counts.free_text(definition))
+    _audit(session, consultation, contribution, intake, answers, found, along)
     return _result(contribution, replayed=False)
 
 
@@ -440,9 +440,11 @@ def _audit(
     intake: Intake,
     answers: list[dict[str, Any]],
     duplicate_of: dict[str, Any] | None,
+    along: audit.Along | None,
 ) -> None:
     # `duplicate_of`: the participant's earlier contribution the identity policy found,
     # its channel and the rule applied, so the journal shows both sides of a duplicate.
+    # `along`: the counts, written by the same statement (PostgreSQL).
     audit.journal_recorded(
         session,
         contribution,
@@ -452,6 +454,7 @@ def _audit(
         _recorded_details(consultation, contribution, intake)
         | ({"duplicate_of": duplicate_of} if duplicate_of else {}),
         actor=intake.assisted_by or f"channel:{contribution.channel}",
+        along=along,
     )
 
 
