@@ -15,10 +15,12 @@ from starlette.exceptions import HTTPException
 from gateway import channels
 from gateway.config import Settings, get_settings
 from gateway.http import request_threads, validation_failed
+from gateway.i18n import load_catalogues
 from gateway.jobs import Scheduler, redispatch_pending
 from gateway.limits import BodySizeLimit
 from gateway.results.endpoints import router as results_router
 from gateway.runtime import Runtime
+from gateway.store.session import open_connections
 from gateway.staff.endpoints import router as staff_router
 from gateway.web import home
 from gateway.web.static import static_files
@@ -43,6 +45,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         threads = request_threads(REQUEST_THREADS)
         app.state.runtime = runtime or channels.build_runtime(settings)
         redispatch_pending(app.state.runtime)
+        # Ready before the first request, rather than making it wait: the catalogues
+        # compiled, a connection open for each request thread.
+        load_catalogues()
+        open_connections(app.state.runtime.engine, REQUEST_THREADS + 1)
         scheduler = Scheduler(app.state.runtime)
         # What start-up built (modules, definitions, the runtime) lives as long as the
         # app: kept out of the collector's full passes, which no longer walk it.

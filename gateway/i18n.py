@@ -43,6 +43,12 @@ def translations(language: str) -> Translations:
     return Translations(fp=compiled, domain=DOMAIN)
 
 
+def load_catalogues() -> None:
+    """Compile every catalogue now (about 20 ms each), not for the first resident served."""
+    for language in languages():
+        translations(language)
+
+
 def t(language: str, message: str, **values: object) -> str:
     """Translate `message` (English) into `language`, then fill its %(name)s fields."""
     if language not in languages():

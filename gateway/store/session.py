@@ -205,6 +205,14 @@ def _begin_at_once(connection: Any, turn: threading.Lock, inline: _Inline) -> No
     inline.began = True
 
 
+def open_connections(engine: Engine, count: int) -> None:
+    """Open `count` of the pool's connections now (a few milliseconds each on
+    PostgreSQL), so that the first requests served find them open."""
+    opened = [engine.connect() for _ in range(min(count, POOL_SIZE))]
+    for connection in opened:
+        connection.close()
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
