@@ -20,8 +20,8 @@ from gateway.jobs import Scheduler, redispatch_pending
 from gateway.limits import BodySizeLimit
 from gateway.results.endpoints import router as results_router
 from gateway.runtime import Runtime
-from gateway.store.session import open_connections
 from gateway.staff.endpoints import router as staff_router
+from gateway.store.session import open_connections
 from gateway.web import home
 from gateway.web.static import static_files
 from mediation.endpoints import router as mediation_router
