@@ -100,6 +100,8 @@ def _appending(append: Any, along: Along | None) -> tuple[Any, dict[str, Any]]:
     """The append statement with `along`'s CTE, built once per CTE, and its parameters."""
     if along is None:
         return append, {}
+    if not along.parameters.keys().isdisjoint(_WRITTEN):
+        raise ValueError(f"the journal's parameters are its own: {sorted(_WRITTEN)}")
     key = (append, along.ctes)
     if key not in _WITH_ALONG:
         _WITH_ALONG[key] = append.add_cte(*along.ctes)

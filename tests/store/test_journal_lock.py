@@ -124,3 +124,10 @@ def test_writers_at_once_keep_one_chain(store: Runtime) -> None:
         ).all()
     assert report.ok, report.problems
     assert report.contributions == 36 and len(set(recorded)) == 36
+
+
+def test_rows_along_cannot_take_the_journals_own_parameters(store: Runtime) -> None:
+    with store.sessions() as session, session.begin():
+        along = audit.Along((), {"hash": "0" * 64})
+        with pytest.raises(ValueError, match="the journal's parameters are its own"):
+            audit.append(session, "test.along", "test", 1, along=along)
