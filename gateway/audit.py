@@ -238,8 +238,7 @@ def journal_recorded(
     rows = [_written(contribution, consultation, answer) for answer in answers] or [
         _written(contribution, consultation, None)
     ]
-    payload = {**(details or {}), "status": rows[0].status, "content_hash": content_hash(rows)}
-    return append(session, action, CONTRIBUTION, contribution.id, payload, actor, along)
+    return _journal(session, contribution.id, rows, action, details, actor, along)
 
 
 def journal_recorded_many(
@@ -278,9 +277,10 @@ def _journal(
     action: str,
     details: dict[str, Any] | None,
     actor: str,
+    along: Along | None = None,
 ) -> AuditEvent:
     payload = {**(details or {}), "status": rows[0].status, "content_hash": content_hash(rows)}
-    return append(session, action, CONTRIBUTION, contribution_id, payload, actor=actor)
+    return append(session, action, CONTRIBUTION, contribution_id, payload, actor, along)
 
 
 class _ContentRow(NamedTuple):
