@@ -208,9 +208,13 @@ def _begin_at_once(connection: Any, turn: threading.Lock, inline: _Inline) -> No
 def open_connections(engine: Engine, count: int) -> None:
     """Open `count` of the pool's connections now (a few milliseconds each on
     PostgreSQL), so that the first requests served find them open."""
-    opened = [engine.connect() for _ in range(min(count, POOL_SIZE))]
-    for connection in opened:
-        connection.close()
+    opened: list[Connection] = []
+    try:
+        for _ in range(min(count, POOL_SIZE)):
+            opened.append(engine.connect())
+    finally:
+        for connection in opened:
+            connection.close()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
