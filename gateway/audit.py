@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from gateway.store import direct
 from gateway.store.base import as_utc, utcnow
 from gateway.store.models import Answer, AuditEvent, Consultation, Contribution
 from gateway.store.session import core_connection, is_postgresql
@@ -81,17 +82,19 @@ def append(
     # The last hash this process wrote is the likely one: the INSERT checks it, and
     # writes nothing when another process or a rolled-back transaction made it wrong.
     guess = _last_written.get(connection.engine)
-    new_id: int | None = None
+    appended: list[dict[str, Any]] = []
     if guess is not None:
         statement, extra = _appending(_APPEND_AFTER, along)
-        new_id = connection.execute(statement, _values(event, guess) | extra).scalar()
+        appended = direct.run(connection, statement, _values(event, guess) | extra)
         # A data-modifying CTE runs to its end even when the append does not.
         along = None
-    if new_id is None:
-        previous = connection.execute(_LAST_HASH).scalar() or GENESIS
+    if not appended:
+        last = direct.run(connection, _LAST_HASH, {})
         statement, extra = _appending(_APPEND, along)
-        new_id = connection.execute(statement, _values(event, previous) | extra).scalar_one()
-    event.id = new_id
+        values = _values(event, last[0]["hash"] if last else GENESIS) | extra
+        appended = direct.run(connection, statement, values)
+    [row] = appended
+    event.id = row["id"]
     _last_written[connection.engine] = event.hash
     return event
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    RowMapping,
     String,
     bindparam,
     literal_column,
@@ -221,7 +221,7 @@ def named_columns() -> tuple[ColumnElement[Any], ...]:
     return (*version, took_part.exists().label("named_took_part"))
 
 
-def note_named(session: Session, row: RowMapping, code: str | None, key_hash: str) -> None:
+def note_named(session: Session, row: Mapping[Any, Any], code: str | None, key_hash: str) -> None:
     """Keep what `named_columns` read: this transaction reads it no more."""
     if code is None:
         return
@@ -233,7 +233,7 @@ def note_named(session: Session, row: RowMapping, code: str | None, key_hash: st
     reads.took_part[(code, key_hash)] = bool(row["named_took_part"])
 
 
-def note_version(session: Session, row: RowMapping, code: str | None) -> None:
+def note_version(session: Session, row: Mapping[Any, Any], code: str | None) -> None:
     """Keep a version read along by `version_columns`: this transaction reads it no more."""
     if code is not None and row["consultation_id"] is not None:
         _seen(session)[code] = (row["consultation_id"], row["definition_hash"])

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from gateway import audit
 from gateway.contributions.intake import EvidenceRef, ParticipantRef
+from gateway.store import direct
 from gateway.store.base import as_utc, utcnow
 from gateway.store.models import (
     Answer,
@@ -141,7 +142,7 @@ def insert_contribution(
         parameters["participant_id"] = person.id
     new_person = isinstance(participant, ParticipantRef)
     statement = _contribution_with_answers(tuple(sorted(values)), new_person, bool(evidence))
-    row = core_connection(session).execute(statement, parameters).mappings().first()
+    row = direct.first(session, statement, parameters)
     if row is not None:
         audit.journal_held(session)
     if isinstance(participant, ParticipantRef):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    RowMapping,
     bindparam,
     delete,
     func,
@@ -33,6 +33,7 @@ from gateway.sms.models import (
     SmsOutbound,
     SmsStatusEvent,
 )
+from gateway.store import direct
 from gateway.store.base import utcnow
 from gateway.store.session import (
     core_connection,
@@ -115,19 +116,18 @@ def claim_and_stand(
         conversation = _opened(session, claimed) or _new_conversation(phone_hash, now)
         return Claim(claimed["inbound_id"], _standing(claimed), conversation)
     within = -1 if converse_within is None else converse_within
-    found = core_connection(session).execute(_CLAIM_AND_OPEN, {**params, "within": within})
-    row = found.mappings().one()
+    [row] = direct.rows(session, _CLAIM_AND_OPEN, {**params, "within": within})
     if row["inbound_id"] is None:
         return None
     consultations.note_named(session, row, named_code, phone_hash)
     return Claim(row["inbound_id"], _standing(row), _opened(session, row))
 
 
-def _standing(row: RowMapping) -> Standing:
+def _standing(row: Mapping[Any, Any]) -> Standing:
     return Standing(opted_out=bool(row["opted_out"]), recent=int(row["recent"]))
 
 
-def _opened(session: Session, row: RowMapping) -> Conversation | None:
+def _opened(session: Session, row: Mapping[Any, Any]) -> Conversation | None:
     return None if row["id"] is None else _conversation(session, row)
 
 
@@ -145,7 +145,7 @@ def record_reply(
     if conversation is None:
         connection.execute(_REPLY, params)
     elif is_postgresql(session):
-        connection.execute(_REPLY_AND_SAVE, {**params, **_state(conversation)})
+        direct.rows(session, _REPLY_AND_SAVE, {**params, **_state(conversation)})
     else:
         if conversation.id is None:
             created = {"new_phone_hash": conversation.phone_hash, "new_created_at": utcnow()}
@@ -182,7 +182,7 @@ def _new_conversation(phone_hash: str, now: datetime) -> Conversation:
     )  # fmt: skip
 
 
-def _conversation(session: Session, row: RowMapping) -> Conversation:
+def _conversation(session: Session, row: Mapping[Any, Any]) -> Conversation:
     # The conversation's consultation was read along: the message reads it no more.
     consultations.note_version(session, row, row["consultation_code"])
     return Conversation(**{name: row[name] for name in _CONVERSATION_COLUMNS})
