@@ -45,7 +45,7 @@ from gateway.consultations.schema import Definition, QuestionType
 from gateway.contributions import repository as contributions
 from gateway.store.base import as_utc
 from gateway.store.models import Answer, AnswerCount, Contribution, ContributionCount
-from gateway.store.session import add_to_counts, core_connection, is_postgresql, rows_of_arrays
+from gateway.store.session import add_to_counts, core_connection, is_postgresql, rows_of_json
 
 HOUR = "%Y-%m-%dT%H"
 # The value of an answer to a free-text question: counted, never grouped by its text.
@@ -119,7 +119,7 @@ def add_recorded(
             _RECORDED,
             {"consultation_id": contribution.consultation_id, "channel": contribution.channel,
              "status": status, "hour": _hour(contribution.submitted_at),
-             **{f"answer_{name}": [key[name] for key in keys] for name in _BY_ANSWER}},
+             "answer_keys": keys},
         )  # fmt: skip
     add_to_counts(
         session, ContributionCount, CONTRIBUTION_KEY,
@@ -149,7 +149,7 @@ def _answer_key(answer: dict[str, Any], ungrouped: Collection[str]) -> dict[str,
 def _recorded_statement() -> tuple[CTE, ...]:
     """PostgreSQL: both counts of one new contribution, as CTEs of another statement.
 
-    The answers come as one array per column of their key: one contribution never has
+    The answers come as one JSON list of their keys: one contribution never has
     two answers with the same key (one per question), which one INSERT … ON CONFLICT DO
     UPDATE could not take.
     """
@@ -162,7 +162,7 @@ def _recorded_statement() -> tuple[CTE, ...]:
         index_elements=list(CONTRIBUTION_KEY),
         set_={"count": ContributionCount.count + counted.excluded.count},
     )
-    rows = rows_of_arrays("answer_", {n: answer_table.c[n].type for n in _BY_ANSWER})
+    rows = rows_of_json("answer_keys", {n: answer_table.c[n].type for n in _BY_ANSWER})
     answers = postgresql_insert(AnswerCount).from_select(
         ["consultation_id", "channel", "contribution_status", "count", *_BY_ANSWER],
         select(typed["consultation_id"], typed["channel"], typed["status"], one, *rows.c),

@@ -49,7 +49,7 @@ from gateway.store.session import (
     insert_or_ignore,
     insert_or_ignore_row,
     is_postgresql,
-    rows_of_arrays,
+    rows_of_json,
 )
 
 
@@ -126,13 +126,14 @@ def insert_contribution(
     """
     if not is_postgresql(session):
         return _insert_in_steps(session, values, answers, participant, claim)
-    columns = {f"answer_{name}": [row[name] for row in answers] for name in ANSWER_COLUMNS}
-    # As JSON text: an array of lists would be read as a two-dimensional array.
-    columns["answer_value"] = [json.dumps(row["value"]) for row in answers]
-    parameters = {**values, **columns, "claim": claim}
+    # The value as its JSON text, stored as it is written (and hashed) here.
+    rows = [{**{name: row[name] for name in ANSWER_COLUMNS}, "value": json.dumps(row["value"])}
+            for row in answers]  # fmt: skip
+    parameters = {**values, "answer_rows": rows, "claim": claim}
     if evidence:
-        parameters |= {f"evidence_{name}": [getattr(ref, name) for ref in evidence]
-                       for name in EVIDENCE_COLUMNS}  # fmt: skip
+        parameters["evidence_rows"] = [
+            {name: getattr(ref, name) for name in EVIDENCE_COLUMNS} for ref in evidence
+        ]
         parameters |= {"evidence_retain_until": retain_until, "evidence_created_at": utcnow()}
     person = participant if isinstance(participant, ParticipantRow) else None
     if isinstance(participant, ParticipantRef):
@@ -201,15 +202,15 @@ def _contribution_with_answers(
     keys: tuple[str, ...], new_person: bool, evidence: bool
 ) -> Select[Any]:
     """PostgreSQL: INSERT the contribution … ON CONFLICT DO NOTHING, its answers from one
-    array per column and, when `claim` is true, its participation, in one statement;
+    JSON list and, when `claim` is true, its participation, in one statement;
     none of them when the contribution was not written.
 
     With `new_person`, its participant too, from a key: inserted if new, or read. The
     statement's snapshot cannot see a participant committed after it began: then the
     participant is not found, and no row comes back.
 
-    With `evidence`, the rows of blobs new to the store and their links, from one array
-    per column; `evidence_linked` lists their sha256.
+    With `evidence`, the rows of blobs new to the store and their links, from one JSON
+    list; `evidence_linked` lists their sha256.
 
     A row that comes back holds the audit journal's lock (`audit.journal_lock`).
     """
@@ -234,7 +235,7 @@ def _contribution_with_answers(
         .cte("inserted")
     )
     types = {name: answer.c[name].type for name in ANSWER_COLUMNS} | {"value": Text()}
-    rows = rows_of_arrays("answer_", types)
+    rows = rows_of_json("answer_rows", types)
     written = [cast(c, JSON) if c.key == "value" else c for c in rows.c]
     answers = postgresql_insert(Answer).from_select(
         ["contribution_id", *ANSWER_COLUMNS],
@@ -288,7 +289,7 @@ def _evidence_linked(inserted: Any) -> tuple[Any, Any]:
         "role": table.c.role.type,
         "question_id": table.c.question_id.type,
     }
-    refs = rows_of_arrays("evidence_", types)
+    refs = rows_of_json("evidence_rows", types)
     stored = (
         postgresql_insert(Evidence)
         .from_select(
@@ -305,8 +306,8 @@ def _evidence_linked(inserted: Any) -> tuple[Any, Any]:
         .returning(Evidence.id, Evidence.sha256)
         .cte("stored")
     )
-    # A second unnest of the same arrays: a blob named twice (two roles) gets two links.
-    again = rows_of_arrays("evidence_", types)
+    # The same rows read again: a blob named twice (two roles) gets two links.
+    again = rows_of_json("evidence_rows", types)
     linked = (
         postgresql_insert(ContributionEvidence)
         .from_select(

@@ -25,7 +25,7 @@ from gateway.store.models import (
 )
 from tests.helpers import load_examples, make_participant
 
-# PostgreSQL writes the answers from one array per column, in the contribution's own
+# PostgreSQL writes the answers from one JSON list, in the contribution's own
 # INSERT: values of every JSON shape must come back as they went in.
 VALUES: list[Any] = [
     "bancs", ["bancs", "jeux"], 3, 2.5, None, True, {"x": [1, "é"]}, 'guillemets "et" \\', "",
