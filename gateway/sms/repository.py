@@ -106,8 +106,7 @@ def claim_and_stand(
     params = {"message_sid": message_sid, "phone_hash": phone_hash, "now": now, "since": since,
               "named_code": named_code, "named_key": phone_hash}  # fmt: skip
     if not is_postgresql(session):
-        found = core_connection(session).execute(_CLAIM_WITH_STANDING, params)
-        claimed = found.mappings().first()
+        claimed = direct.first(session, _CLAIM_WITH_STANDING, params)
         if claimed is None:
             return None
         consultations.note_named(session, claimed, named_code, phone_hash)
@@ -141,19 +140,20 @@ def record_reply(
     """Keep the replies a message got, for its retries, and write back where its
     conversation (if it reached one) now stands: one statement on PostgreSQL."""
     params = {"inbound_id": inbound_id, "new_replies": replies, "new_outcome": outcome}
-    connection = core_connection(session)
     if conversation is None:
-        connection.execute(_REPLY, params)
+        direct.rows(session, _REPLY, params)
     elif is_postgresql(session):
         direct.rows(session, _REPLY_AND_SAVE, {**params, **_state(conversation)})
     else:
         if conversation.id is None:
             created = {"new_phone_hash": conversation.phone_hash, "new_created_at": utcnow()}
-            saved = connection.execute(_CREATE_CONVERSATION, {**_state(conversation), **created})
-            conversation.id = saved.scalar_one()
+            [saved] = direct.rows(
+                session, _CREATE_CONVERSATION, {**_state(conversation), **created}
+            )
+            conversation.id = saved["id"]
         else:
-            connection.execute(_SAVE_CONVERSATION, _state(conversation))
-        connection.execute(_REPLY, params)
+            direct.rows(session, _SAVE_CONVERSATION, _state(conversation))
+        direct.rows(session, _REPLY, params)
 
 
 def inbound(session: Session, message_sid: str) -> SmsInbound | None:
