@@ -261,8 +261,11 @@ def adopt_row(session: Session, model: type[T], row: Mapping[str, Any] | RowMapp
     Without reading it again: as the ORM's own INSERT … RETURNING would, at a fraction
     of its cost.
     """
-    attributes = inspect(model).column_attrs
-    instance = model(**{a.key: row[a.columns[0].name] for a in attributes})
+    mapper = inspect(model)
+    # Made as the ORM makes a row it loads: its values put straight in the instance's
+    # dict, not set one by one through the model's constructor (a third of the cost).
+    instance: T = mapper.class_manager.new_instance()
+    instance.__dict__.update({a.key: row[a.columns[0].name] for a in mapper.column_attrs})
     make_transient_to_detached(instance)
     session.add(instance)
     return instance

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, bindparam, event, insert, select
+from sqlalchemy import Select, bindparam, event, insert, inspect, select
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
 from gateway.runtime import Runtime
@@ -14,7 +14,14 @@ from gateway.sms.models import SmsConversation, SmsInbound
 from gateway.sms.repository import _CLAIM_AND_OPEN
 from gateway.store import direct
 from gateway.store.base import as_utc, utcnow
-from gateway.store.models import Answer, AuditEvent, Contribution, Participant
+from gateway.store.models import (
+    Answer,
+    AuditEvent,
+    Contribution,
+    ContributionStatus,
+    Participant,
+)
+from gateway.store.session import adopt_row
 from tests.helpers import load_examples, make_intake, make_participant, record
 
 TABLES = [Contribution, Answer, AuditEvent, Participant]
@@ -146,3 +153,19 @@ def test_what_needs_sqlalchemy_at_execution_is_refused(
         with pytest.raises(TypeError, match=why):
             direct.rows(session, statement, {"ids": [1]})
         assert session.scalar(select(AuditEvent.id)) is None
+
+
+def test_a_row_written_is_adopted_as_if_loaded_and_a_change_to_it_is_written(
+    voted: Runtime,
+) -> None:
+    statement = select(*Contribution.__table__.columns).order_by(Contribution.id).limit(1)
+    with voted.sessions() as session, session.begin():
+        [row] = direct.rows(session, statement, {})
+        contribution = adopt_row(session, Contribution, row)
+        assert inspect(contribution).persistent and not session.dirty
+        assert contribution.receipt_code == row["receipt_code"]
+        contribution.status = ContributionStatus.DUPLICATE
+        session.flush()
+    with voted.sessions() as session:
+        stored = session.get_one(Contribution, row["id"])
+        assert (stored.status, stored.receipt_code) == ("duplicate", row["receipt_code"])
