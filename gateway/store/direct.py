@@ -110,12 +110,17 @@ class _Ready:
 
 
 _READY: dict[tuple[int, str], _Ready] = {}
+# Statements are meant to be built once; one built on every call would otherwise be
+# kept, compiled, for ever.
+_MAX_READY = 256
 
 
 def _ready(statement: ReturnsRows, dialect: Dialect) -> _Ready:
     key = (id(statement), dialect.name)
     ready = _READY.get(key)
     if ready is None or ready.statement is not statement:
+        if len(_READY) >= _MAX_READY:
+            _READY.clear()
         ready = _READY[key] = _compile(statement, dialect)
     return ready
 

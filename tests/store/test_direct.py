@@ -169,3 +169,11 @@ def test_a_row_written_is_adopted_as_if_loaded_and_a_change_to_it_is_written(
     with voted.sessions() as session:
         stored = session.get_one(Contribution, row["id"])
         assert (stored.status, stored.receipt_code) == ("duplicate", row["receipt_code"])
+
+
+def test_statements_built_on_every_call_are_not_kept_for_ever(runtime: Runtime) -> None:
+    with runtime.sessions() as session, session.begin():
+        for number in range(direct._MAX_READY + 10):
+            statement = select(SmsInbound.id).where(SmsInbound.id == number)
+            assert direct.rows(session, statement, {}) == []
+    assert len(direct._READY) <= direct._MAX_READY
