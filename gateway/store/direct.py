@@ -158,9 +158,11 @@ def _wrapped(
     """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError…);
     a lost connection is invalidated, as SQLAlchemy would, not given back to the pool."""
     dialect = connection.dialect
-    if dialect.is_disconnect(error, connection.connection, cursor):
+    lost = dialect.is_disconnect(error, connection.connection, cursor)
+    if lost:
         connection.invalidate(error)
     wrapped: Exception = DBAPIError.instance(
-        ready.sql, values, error, dialect.loaded_dbapi.Error, dialect=dialect
-    )
+        ready.sql, values, error, dialect.loaded_dbapi.Error,
+        connection_invalidated=lost, dialect=dialect,
+    )  # fmt: skip
     return wrapped

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, bindparam, event, insert, inspect, select
-from sqlalchemy.exc import IntegrityError, InvalidRequestError
+from sqlalchemy import Select, bindparam, event, func, insert, inspect, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidRequestError
 
 from gateway.runtime import Runtime
 from gateway.sms.models import SmsConversation, SmsInbound
@@ -177,3 +177,21 @@ def test_statements_built_on_every_call_are_not_kept_for_ever(runtime: Runtime) 
             statement = select(SmsInbound.id).where(SmsInbound.id == number)
             assert direct.rows(session, statement, {}) == []
     assert len(direct._READY) <= direct._MAX_READY
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_mid_transaction_is_not_given_back_to_the_pool(
+    pg_runtime: Runtime,
+) -> None:
+    alive = select(SmsInbound.id).where(SmsInbound.id == 0)
+    with pg_runtime.sessions() as session:
+        with pytest.raises(DBAPIError) as lost, session.begin():
+            pid = session.scalar(select(func.pg_backend_pid()))
+            with pg_runtime.engine.connect() as other:
+                other.execute(select(func.pg_terminate_backend(pid)))
+            direct.rows(session, alive, {})
+        assert lost.value.connection_invalidated
+    # The next transaction gets a live connection.
+    with pg_runtime.sessions() as session, session.begin():
+        assert direct.rows(session, alive, {}) == []
+        assert session.scalar(select(func.pg_backend_pid())) != pid
