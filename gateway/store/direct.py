@@ -42,6 +42,7 @@ def first(
 def run(
     connection: Connection, statement: ReturnsRows, parameters: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
+    """Run `statement` on `connection`, in its transaction; its rows, as `rows` gives them."""
     ready = _ready(statement, connection.dialect)
     values = ready.bind(parameters)
     cursor = connection.connection.cursor()
